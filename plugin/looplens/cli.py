@@ -1,0 +1,83 @@
+"""`looplens trace FILE`: trace one snippet file and print what really ran, and when.
+
+Exit status: 0 when the snippet was traced (even if the snippet itself threw: that is content), 2
+with a one-line reason on stderr when it could not be traced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from looplens.errors import LooplensError
+from looplens.node_tracer import trace_javascript
+from looplens.render_mermaid import render_mermaid
+from looplens.render_table import render_text
+from looplens.run import DEFAULT_TIMEOUT_S
+from looplens.snippet import FILE_LANGUAGES
+from looplens.trace import Trace
+
+FORMATS = ("table", "json", "mermaid")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        trace = _trace_file(Path(arguments.file), arguments.timeout)
+    except LooplensError as error:
+        print(f"looplens: {error}", file=sys.stderr)
+        return 2
+    print(_format(trace, arguments.format), end="")
+    return 0
+
+
+def _trace_file(path: Path, timeout_s: float) -> Trace:
+    if not path.is_file():
+        raise LooplensError(f"{path}: no such file")
+    language = FILE_LANGUAGES.get(path.suffix)
+    if language is None:
+        known = ", ".join(sorted(FILE_LANGUAGES))
+        raise LooplensError(f"{path}: cannot trace '{path.suffix}' files (known: {known})")
+    if language != "javascript":
+        raise LooplensError(f"{path}: tracing {language} is not supported yet")
+    return trace_javascript(path.resolve(), timeout_s=timeout_s)
+
+
+def _format(trace: Trace, output_format: str) -> str:
+    if output_format == "json":
+        return json.dumps(_json(trace), indent=2, ensure_ascii=False) + "\n"
+    if output_format == "mermaid":
+        return render_mermaid(trace)
+    return render_text(trace) + "\n"
+
+
+def _json(trace: Trace) -> dict[str, object]:
+    # The documented fields first; the full trace (callbacks, events) follows for tools.
+    data = trace.to_dict()
+    return {
+        "runtime": data.pop("runtime"),
+        "exit_code": data.pop("exit_code"),
+        "lines": data.pop("lines"),
+        **data,
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="looplens", description="Trace event-loop snippets and show what really ran, and when."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    trace = commands.add_parser("trace", help="trace one snippet file (.js, .cjs, .mjs, .ts)")
+    trace.add_argument("file", help="the snippet to run")
+    trace.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    trace.add_argument(
+        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds before giving up"
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Find traced fences in Markdown, with their page and line, before Markdown itself runs.
+
+SuperFences gives a fence formatter neither page nor line, so this scanner is what lets every
+message name `page:line`, and what lets the build trace all snippets up front, in parallel.
+
+The syntax (a plain SuperFences header, so the page still renders as highlighted code without the
+plugin):
+
+    ```js {#micro-vs-macro .trace}
+    console.log("Start");
+    ```
+
+    ```text {.expect}
+    Start    sync
+    ```
+
+The scanner follows SuperFences' rules where they matter here: a fence opens with three or more
+backticks or tildes after any indentation or blockquote prefix, closes with the same character, at
+least as many, behind the same prefix, and nothing inside a fence is another fence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown.extensions.attr_list import get_attrs_and_remainder
+
+from looplens.errors import SnippetError
+from looplens.expectation import parse_expectation
+from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snippet
+
+TRACE_CLASS = "trace"
+EXPECT_CLASS = "expect"
+
+_OPENING = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_INFO = re.compile(r"^[ \t]*\.?(?P<lang>[\w#.+-]+)?[ \t]*(?:\{(?P<attrs>.*)\})?[ \t]*$")
+_INCLUDE = re.compile(r"""^--8<--[ \t]+(?P<quote>["'])(?P<path>[^"']+)(?P=quote)[ \t]*$""")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """One fenced block as written: header fields and body, prefix removed."""
+
+    lang: str
+    id: str
+    classes: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+    body: str
+    #: 1-based line of the opening fence.
+    line: int
+    prefix: str
+
+    def option(self, name: str) -> str | None:
+        return dict(self.options).get(name)
+
+
+def iter_fences(markdown: str) -> Iterator[Fence]:
+    """Every fenced block of a page, in order; fences inside fences are body text."""
+    lines = markdown.splitlines()
+    index = 0
+    while index < len(lines):
+        opening = _OPENING.match(lines[index])
+        if opening is None or ("`" in opening["info"] and opening["fence"][0] == "`"):
+            index += 1
+            continue
+        prefix, fence = opening["prefix"], opening["fence"]
+        closing = re.compile(rf"^{re.escape(prefix)}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        end = index + 1
+        while end < len(lines) and not closing.match(lines[end]):
+            end += 1
+        body = "\n".join(_strip_prefix(line, prefix) for line in lines[index + 1 : end])
+        yield _fence_from_header(opening["info"], body, index + 1, prefix)
+        index = end + 1
+
+
+def collect_snippets(
+    markdown: str, page: str, include_roots: Sequence[Path]
+) -> list[Snippet]:
+    """The traced snippets of one page, each with its expectation; raises SnippetError."""
+    snippets: list[Snippet] = []
+    fences = list(iter_fences(markdown))
+    lines = markdown.splitlines()
+    for position, fence in enumerate(fences):
+        if TRACE_CLASS in fence.classes:
+            following = fences[position + 1] if position + 1 < len(fences) else None
+            expect = following if _is_expectation_of(following, fence, lines) else None
+            snippets.append(_snippet(fence, expect, page, include_roots))
+        elif EXPECT_CLASS in fence.classes:
+            previous = fences[position - 1] if position else None
+            if previous is None or not _is_expectation_of(fence, previous, lines):
+                raise SnippetError(
+                    f"{page}:{fence.line}: an expected-output fence ({{.expect}}) must directly "
+                    "follow a traced fence ({#some-id .trace}), with only blank lines between"
+                )
+    _reject_duplicate_ids(snippets)
+    return snippets
+
+
+def _is_expectation_of(candidate: Fence | None, traced: Fence, lines: list[str]) -> bool:
+    if candidate is None or EXPECT_CLASS not in candidate.classes or TRACE_CLASS not in traced.classes:
+        return False
+    closing_line = traced.line + traced.body.count("\n") + (2 if traced.body else 1)
+    between = lines[closing_line : candidate.line - 1]
+    return candidate.prefix == traced.prefix and all(
+        _strip_prefix(line, traced.prefix).strip() == "" for line in between
+    )
+
+
+def _snippet(
+    fence: Fence, expect: Fence | None, page: str, include_roots: Sequence[Path]
+) -> Snippet:
+    where = f"{page}:{fence.line}"
+    if not fence.id:
+        raise SnippetError(
+            f"{where}: a traced fence needs an id, for example ```{fence.lang} {{#my-example .trace}}"
+        )
+    if not _ID.match(fence.id):
+        raise SnippetError(
+            f"{where}: snippet id '{fence.id}' must be lowercase letters, digits, '-' or '_' "
+            "(it becomes a permalink)"
+        )
+    if fence.lang not in FENCE_LANGUAGES:
+        known = ", ".join(sorted(FENCE_LANGUAGES))
+        raise SnippetError(f"{where}: snippet '{fence.id}': cannot trace language '{fence.lang}' "
+                           f"(traced languages: {known})")
+    language, extension = FENCE_LANGUAGES[fence.lang]
+    source, include = _source(fence, where, include_roots)
+    filename = fence.option("filename") or (Path(include).name if include else fence.id + extension)
+    if FILE_LANGUAGES.get(Path(filename).suffix) != language:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': filename '{filename}' does not fit language '{fence.lang}'"
+        )
+    expectation = _expectation(expect, page, fence.id) if expect else None
+    return Snippet(fence.id, language, filename, source, page, fence.line, expectation, include)
+
+
+def _source(fence: Fence, where: str, include_roots: Sequence[Path]) -> tuple[str, str | None]:
+    include = _INCLUDE.match(fence.body.strip())
+    if include is None:
+        if "--8<--" in fence.body:
+            raise SnippetError(
+                f"{where}: snippet '{fence.id}': a traced fence can include one whole file, "
+                'as its only line: --8<-- "path/to/file.js"'
+            )
+        return fence.body + "\n", None
+    relative = include["path"]
+    for root in include_roots:
+        candidate = root / relative
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8"), relative
+    searched = ", ".join(str(root) for root in include_roots) or "(no folders)"
+    raise SnippetError(f"{where}: snippet '{fence.id}': included file '{relative}' not found in {searched}")
+
+
+def _expectation(fence: Fence, page: str, snippet_id: str) -> Expectation:
+    streams = fence.option("stream")
+    if streams not in (None, "stdout", "stderr"):
+        raise SnippetError(
+            f"{page}:{fence.line}: snippet '{snippet_id}': stream must be stdout or stderr, "
+            f"not '{streams}'"
+        )
+    return parse_expectation(
+        fence.body, fence_line=fence.line, streams=(streams,) if streams else ("stdout", "stderr")
+    )
+
+
+def _reject_duplicate_ids(snippets: list[Snippet]) -> None:
+    seen: dict[str, Snippet] = {}
+    for snippet in snippets:
+        if snippet.id in seen:
+            raise SnippetError(
+                f"{snippet.where}: the id is already used at line {seen[snippet.id].line}; "
+                "ids are permalinks and must be unique"
+            )
+        seen[snippet.id] = snippet
+
+
+def _fence_from_header(info: str, body: str, line: int, prefix: str) -> Fence:
+    header = _INFO.match(info)
+    if header is None:
+        return Fence("", "", (), (), body, line, prefix)
+    attrs, _ = get_attrs_and_remainder(header["attrs"] or "")
+    fence_id, classes, options = "", [], []
+    for key, value in attrs:
+        if key == "id":
+            fence_id = value or ""
+        elif key == ".":
+            classes.append(value or "")
+        else:
+            options.append((key, value if value is not None else key))
+    return Fence(header["lang"] or "", fence_id, tuple(classes), tuple(options), body, line, prefix)
+
+
+def _strip_prefix(line: str, prefix: str) -> str:
+    # Lines inside an indented fence carry the fence's prefix; blank lines may carry less of it.
+    if line.startswith(prefix):
+        return line[len(prefix) :]
+    return line.lstrip(" \t>") if not line.strip(" \t>") else line

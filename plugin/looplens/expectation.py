@@ -1,0 +1,87 @@
+"""Expected output as authors write it, and the check of a Trace against it.
+
+An expectation line is the printed text, optionally followed by two or more spaces (or a tab) and
+the queue it ran from:
+
+    Start     sync
+    Promise   microtask
+
+The queue is only read when the last word is a queue name and at least two spaces separate it from
+the text, so that ordinary printed text ending in a word such as "sync" stays text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from looplens.snippet import Expectation, ExpectedLine
+from looplens.trace import QUEUES, PrintedLine, Trace
+
+_QUEUE_SUFFIX = re.compile(rf"^(?P<text>.*?)(?:\t+| {{2,}})(?P<queue>{'|'.join(QUEUES)})[ \t]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """What differs between the expectation and the run, ready to print."""
+
+    diff: str
+    #: The real output written as an expectation block, for the author to paste if it is right.
+    actual_block: str
+
+
+def parse_expectation(
+    body: str, *, fence_line: int, streams: tuple[str, ...] = ("stdout", "stderr")
+) -> Expectation:
+    lines = body.split("\n") if body else []
+    return Expectation(tuple(_parse_line(line) for line in lines), fence_line, streams)
+
+
+def check(trace: Trace, expectation: Expectation) -> Mismatch | None:
+    """None when the run printed what the author expected (queues compared where stated)."""
+    actual = [line for line in trace.lines if line.stream in expectation.streams]
+    if _matches(actual, expectation.lines):
+        return None
+    expected_text = [_format(line.text, line.queue) for line in expectation.lines]
+    actual_text = [
+        _format(line.text, line.queue if _queue_stated(expectation, index) else None)
+        for index, line in enumerate(actual)
+    ]
+    diff = "\n".join(
+        difflib.unified_diff(expected_text, actual_text, "expected", "actual", lineterm="", n=3)
+    )
+    return Mismatch(diff=diff, actual_block=format_block(actual))
+
+
+def format_block(lines: Sequence[PrintedLine]) -> str:
+    """The printed lines as an expectation block, queues aligned in one column."""
+    width = max((len(line.text) for line in lines), default=0)
+    return "\n".join(f"{line.text.ljust(width)}  {line.queue}".rstrip() for line in lines)
+
+
+def _matches(actual: Sequence[PrintedLine], expected: Sequence[ExpectedLine]) -> bool:
+    return len(actual) == len(expected) and all(
+        real.text == wanted.text and wanted.queue in (None, real.queue)
+        for real, wanted in zip(actual, expected, strict=True)
+    )
+
+
+def _queue_stated(expectation: Expectation, index: int) -> bool:
+    # Show the real queue where the author stated one, so the diff only shows real differences;
+    # past the end of the expectation, show it if the author stated queues at all.
+    if index < len(expectation.lines):
+        return expectation.lines[index].queue is not None
+    return any(line.queue for line in expectation.lines)
+
+
+def _parse_line(line: str) -> ExpectedLine:
+    match = _QUEUE_SUFFIX.match(line)
+    if match is None:
+        return ExpectedLine(line)
+    return ExpectedLine(match["text"].rstrip(), match["queue"])
+
+
+def _format(text: str, queue: str | None) -> str:
+    return f"{text}  [{queue}]" if queue else text

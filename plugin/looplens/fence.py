@@ -1,0 +1,94 @@
+"""The SuperFences side: turn a traced fence into its rendered block, by looking its run up.
+
+SuperFences calls a custom formatter synchronously, once per fence, with neither page nor line, and
+swallows every exception except its own SuperFencesException, leaving a broken page and no log.
+So all work happens before (the plugin traces and checks each page's snippets in
+`on_page_markdown`), the formatter only looks results up, and the only error it raises is
+`FenceError`, which SuperFences lets through and MkDocs reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+from pymdownx.superfences import SuperFencesException, highlight_validator
+
+from looplens.collect import EXPECT_CLASS, TRACE_CLASS
+from looplens.expectation import Mismatch
+from looplens.render_block import render_snippet
+from looplens.snippet import FENCE_LANGUAGES, Snippet
+from looplens.trace import Trace
+
+#: Fence languages handed to this formatter; a fence without `.trace` renders as usual.
+TRACED_FENCE_NAMES = (*FENCE_LANGUAGES, "text")
+
+_HIGHLIGHT_LANGUAGE = {"javascript": "js", "python": "python"}
+
+
+class FenceError(SuperFencesException, PluginError):  # type: ignore[misc]
+    """Raised from inside the formatter: SuperFences re-raises it, MkDocs reports it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TracedSnippet:
+    snippet: Snippet
+    trace: Trace
+    mismatch: Mismatch | None
+
+
+class FenceRenderer:
+    """Holds the runs of the page being converted; SuperFences calls `format` per fence."""
+
+    def __init__(self) -> None:
+        self._page = ""
+        self._snippets: dict[str, TracedSnippet] = {}
+
+    def start_page(self, page: str, snippets: dict[str, TracedSnippet]) -> None:
+        self._page = page
+        self._snippets = snippets
+
+    def custom_fences(self) -> list[dict[str, Any]]:
+        return [
+            {"name": name, "class": "highlight", "validator": validate, "format": self.format}
+            for name in TRACED_FENCE_NAMES
+        ]
+
+    def format(
+        self, src: str, language: str, class_name: str, options: dict[str, Any], md: Any,
+        **kwargs: Any,
+    ) -> str:
+        classes: list[str] = kwargs["classes"]
+        if EXPECT_CLASS in classes:
+            return ""  # the output table shows the checked output in its place
+        if TRACE_CLASS not in classes:
+            return _highlight(md, src, language, options, **kwargs)
+        traced = self._snippets.get(kwargs["id_value"])
+        if traced is None:
+            raise FenceError(
+                f"{self._page}: traced fence '{kwargs['id_value']}' was not collected before "
+                "rendering (is it inside a construct that looplens does not scan?)"
+            )
+        code = _highlight(
+            md,
+            src,
+            _HIGHLIGHT_LANGUAGE[traced.snippet.language],
+            {"title": traced.snippet.filename},
+            classes=[name for name in classes if name != TRACE_CLASS],
+            id_value="",
+            attrs={},
+        )
+        return render_snippet(traced.snippet, traced.trace, code, traced.mismatch)
+
+
+def validate(
+    language: str, inputs: dict[str, str], options: dict[str, Any], attrs: dict[str, Any], md: Any
+) -> bool:
+    # Same rules as SuperFences' own fences, so untraced fences keep every highlight option.
+    return bool(highlight_validator(language, inputs, options, attrs, md))
+
+
+def _highlight(md: Any, src: str, language: str, options: dict[str, Any], **kwargs: Any) -> str:
+    highlighter = md.preprocessors["fenced_code_block"]
+    return str(highlighter.highlight(src=src, language=language, options=options, md=md, **kwargs))

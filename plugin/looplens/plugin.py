@@ -1,0 +1,141 @@
+"""The MkDocs plugin: wires collect → trace → check → render to MkDocs' hooks, and nothing more."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from looplens.collect import collect_snippets
+from looplens.errors import LooplensError
+from looplens.expectation import check
+from looplens.fence import FenceRenderer, TracedSnippet
+from looplens.run import DEFAULT_TIMEOUT_S, RunOptions, TracePool
+from looplens.snippet import Snippet
+
+log = get_plugin_logger(__name__)
+
+_TRACERS_FOLDER = Path(__file__).parent / "tracers"
+_STYLESHEET = Path(__file__).parent / "assets" / "looplens.css"
+_STYLESHEET_URI = "assets/looplens/looplens.css"
+
+
+class LooplensConfig(Config):
+    enabled = c.Type(bool, default=True)
+    """Trace snippets. When off, traced fences render as plain highlighted code."""
+    timeout = c.Type((int, float), default=DEFAULT_TIMEOUT_S)
+    """Seconds one snippet may run before its trace fails."""
+    concurrency = c.Type(int, default=0)
+    """Snippets traced at once; 0 means two per core."""
+    snippets_dir = c.Type(str, default="snippets")
+    """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+
+
+class LooplensPlugin(BasePlugin[LooplensConfig]):
+    def __init__(self) -> None:
+        self._renderer = FenceRenderer()
+        self._pool: TracePool | None = None
+        self._project = Path.cwd()
+        self._started = 0.0
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if not self.config.enabled:
+            return config
+        if "pymdownx.superfences" not in config.markdown_extensions:
+            raise PluginError(
+                "looplens: requires pymdownx.superfences: add it to markdown_extensions in mkdocs.yml"
+            )
+        self._project = Path(config.config_file_path).parent
+        fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
+        custom = [fence for fence in fences.get("custom_fences", []) if fence.get("name") not in
+                  {entry["name"] for entry in self._renderer.custom_fences()}]
+        fences["custom_fences"] = [*custom, *self._renderer.custom_fences()]
+        if _STYLESHEET_URI not in config.extra_css:
+            config.extra_css.append(_STYLESHEET_URI)
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files | None:
+        if not self.config.enabled:
+            return files
+        files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
+        self._started = time.perf_counter()
+        self._pool = TracePool(self.config.concurrency, RunOptions(timeout_s=self.config.timeout))
+        # Submit every snippet of the build now, so they all run while pages are being read.
+        for file in files.documentation_pages():
+            for snippet in self._collect(file.content_string, self._page_path(config, file.src_uri)):
+                self._pool.submit(snippet)
+        return files
+
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        if not self.config.enabled or self._pool is None:
+            return markdown
+        page_path = self._page_path(config, page.file.src_uri)
+        traced = {}
+        for snippet in self._collect(markdown, page_path):
+            traced[snippet.id] = self._trace_and_check(snippet)
+        self._renderer.start_page(page_path, traced)
+        return markdown
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self._pool is None:
+            return
+        elapsed = time.perf_counter() - self._started
+        log.info(f"traced {self._pool.submitted} snippets in {elapsed:.1f} s")
+        self._pool.close()
+        self._pool = None
+
+    def on_build_error(self, error: Exception) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    def on_serve(
+        self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any
+    ) -> LiveReloadServer | None:
+        snippets = self._project / self.config.snippets_dir
+        if snippets.is_dir():
+            server.watch(str(snippets))
+        server.watch(str(_TRACERS_FOLDER))
+        return server
+
+    def _collect(self, markdown: str, page_path: str) -> list[Snippet]:
+        roots = [self._project / self.config.snippets_dir, self._project]
+        try:
+            return collect_snippets(markdown, page_path, roots)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
+
+    def _trace_and_check(self, snippet: Snippet) -> TracedSnippet:
+        assert self._pool is not None
+        try:
+            trace = self._pool.result(snippet)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
+        mismatch = check(trace, snippet.expectation) if snippet.expectation else None
+        if mismatch is not None:
+            log.warning(
+                f"{snippet.where}: the real output differs from the expected output "
+                f"(fence at line {snippet.expectation.fence_line if snippet.expectation else '?'})"
+                f":\n{mismatch.diff}\nIf the real output is right, the expectation reads:\n"
+                f"{mismatch.actual_block}"
+            )
+        return TracedSnippet(snippet, trace, mismatch)
+
+    def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
+        docs = Path(config.docs_dir)
+        try:
+            docs = docs.relative_to(self._project)
+        except ValueError:
+            pass
+        return (docs / src_uri).as_posix()

@@ -1,0 +1,70 @@
+"""The markup of one traced fence on a page, in Material's own components.
+
+The code comes first, then a content-tab set: the output table, the sequence diagram. The tab
+markup is the one pymdownx.tabbed writes with `alternate_style: true` (Material requires that style),
+with ids in a namespace of our own so that they never collide with the page's other tab sets.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from looplens.expectation import Mismatch
+from looplens.render_mermaid import render_mermaid
+from looplens.render_table import render_table
+from looplens.snippet import Snippet
+from looplens.trace import Trace
+
+
+def render_snippet(snippet: Snippet, trace: Trace, code_html: str, mismatch: Mismatch | None) -> str:
+    tabs = [
+        ("Output", render_table(trace)),
+        ("Sequence diagram", f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>'),
+    ]
+    parts = [
+        f'<div class="looplens" id="{snippet.id}" data-looplens-id="{snippet.id}">',
+        code_html,
+        _mismatch_admonition(snippet, mismatch) if mismatch else "",
+        _tab_set(f"__looplens_{snippet.id}", tabs),
+        _caption(snippet, trace),
+        "</div>",
+    ]
+    return "\n".join(part for part in parts if part)
+
+
+def _tab_set(name: str, tabs: list[tuple[str, str]]) -> str:
+    checked = ' checked="checked"'
+    inputs = "".join(
+        f'<input{checked if index == 1 else ""} id="{name}_{index}" name="{name}" type="radio" />'
+        for index in range(1, len(tabs) + 1)
+    )
+    labels = "".join(
+        f'<label for="{name}_{index}">{escape(title)}</label>'
+        for index, (title, _) in enumerate(tabs, start=1)
+    )
+    blocks = "\n".join(f'<div class="tabbed-block">\n{body}\n</div>' for _, body in tabs)
+    return (
+        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}">{inputs}'
+        f'<div class="tabbed-labels">{labels}</div>\n'
+        f'<div class="tabbed-content">\n{blocks}\n</div>\n</div>'
+    )
+
+
+def _mismatch_admonition(snippet: Snippet, mismatch: Mismatch) -> str:
+    return (
+        '<div class="admonition failure">'
+        '<p class="admonition-title">The real output differs from the expected output</p>'
+        f"<p>The run below is what really happened; the expectation of <code>{snippet.id}</code> "
+        "needs fixing, or the explanation does.</p>"
+        f'<pre><code class="language-diff">{escape(mismatch.diff)}</code></pre></div>'
+    )
+
+
+def _caption(snippet: Snippet, trace: Trace) -> str:
+    status = f"exit code {trace.exit_code}"
+    truncated = " · trace truncated" if trace.truncated else ""
+    return (
+        f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
+        f'{truncated} · <a class="looplens-permalink" href="#{snippet.id}" '
+        f'title="Link to this run">#{snippet.id}</a></p>'
+    )

@@ -1,0 +1,124 @@
+"""The Mermaid sequence diagram of a run: who scheduled what, when it ran, what it printed.
+
+Participants are the call stack of each thread, the queues that took part, and the console. A
+callback entering a queue is an arrow from the stack that scheduled it to that queue; a callback
+starting is an arrow from its queue back to the stack; a printed line is an arrow to the console.
+A note marks each step of the logical clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from looplens.trace import MAIN_THREAD, Callback, Event, Trace
+
+MAX_MESSAGES = 80
+
+QUEUE_TITLES = {
+    "nextTick": "nextTick queue",
+    "microtask": "Microtask queue",
+    "timers": "Timers",
+    "check": "Check (setImmediate)",
+    "poll": "Poll (I/O)",
+    "close": "Close callbacks",
+    "task": "Ready queue: tasks",
+    "callback": "Ready queue: callbacks",
+    "timer": "Timers",
+    "done_callback": "Done callbacks",
+    "thread": "Threads",
+}
+
+_UNSAFE = re.compile(r"[#;<>&]")
+_ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+
+
+def render_mermaid(trace: Trace) -> str:
+    """Mermaid source for the run; long runs end with a note saying how much was left out."""
+    callbacks = {callback.id: callback for callback in trace.callbacks}
+    events = [event for event in trace.events if event.callback in callbacks]
+    messages = list(_messages(trace, callbacks, events))
+    shown = messages[:MAX_MESSAGES]
+    if len(messages) > MAX_MESSAGES:
+        left_out = len(messages) - MAX_MESSAGES
+        note = f"    Note over {_stack(MAIN_THREAD)}: … {left_out} more steps, see the table"
+        shown.append(_Message(note, (_stack(MAIN_THREAD),)))
+    used = {alias for message in shown for alias in message.participants}
+    header = ["sequenceDiagram"] + [
+        f"    participant {alias} as {_escape(title)}"
+        for alias, title in _participants(trace)
+        if alias in used or alias == _stack(MAIN_THREAD)
+    ]
+    return "\n".join(header + [message.text for message in shown]) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    text: str
+    participants: tuple[str, ...]
+
+
+def _messages(
+    trace: Trace, callbacks: dict[int, Callback], events: list[Event]
+) -> Iterator[_Message]:
+    clock: float | None = None
+    for event in events:
+        callback = callbacks[event.callback]
+        stack = _stack(callback.thread)
+        if event.kind == "queued":
+            if callback.parent is None:
+                continue
+            parent = callbacks.get(callback.parent)
+            origin = _stack(parent.thread) if parent else stack
+            queue = _queue(callback.queue)
+            yield _Message(f"    {origin}->>{queue}: {_escape(_scheduled(callback))}", (origin, queue))
+        elif event.kind == "run":
+            if event.t != clock:
+                clock = event.t
+                yield _Message(f"    Note over {stack}: t = {clock:g} ms", (stack,))
+            if callback.parent is not None:
+                queue = _queue(callback.queue)
+                yield _Message(f"    {queue}->>{stack}: {_escape(_ran(callback))}", (queue, stack))
+        elif event.line_index is not None:
+            printed = trace.lines[event.line_index]
+            text = printed.text or "(empty line)"
+            if printed.stream == "stderr":
+                text = f"stderr: {text}"
+            yield _Message(f"    {stack}->>console: {_escape(text)}", (stack, "console"))
+
+
+def _participants(trace: Trace) -> list[tuple[str, str]]:
+    participants = [(_stack(MAIN_THREAD), "Call stack")]
+    for thread in dict.fromkeys(callback.thread for callback in trace.callbacks):
+        if thread != MAIN_THREAD:
+            participants.append((_stack(thread), f"Call stack ({thread})"))
+    for queue, title in QUEUE_TITLES.items():
+        if any(callback.queue == queue for callback in trace.callbacks):
+            participants.append((_queue(queue), title))
+    participants.append(("console", "Console"))
+    return participants
+
+
+def _scheduled(callback: Callback) -> str:
+    where = f" (line {callback.line})" if callback.line is not None else ""
+    due = f", due at {callback.t:g} ms" if callback.queue in ("timers", "timer") else ""
+    return f"{callback.api}{where}{due}"
+
+
+def _ran(callback: Callback) -> str:
+    where = f" from line {callback.line}" if callback.line is not None else ""
+    return f"run {callback.api} callback{where}"
+
+
+def _stack(thread: str) -> str:
+    return "stack" if thread == MAIN_THREAD else "stack_" + re.sub(r"\W", "_", thread)
+
+
+def _queue(queue: str) -> str:
+    return "q_" + queue
+
+
+def _escape(text: str) -> str:
+    # Mermaid reads '#…;' as an entity and ';' as the end of a statement; '<' may open HTML.
+    return _UNSAFE.sub(lambda match: _ENTITIES[match.group()], text)

@@ -1,0 +1,72 @@
+"""The output table: every printed line with the queue it ran from, drawn from a Trace alone."""
+
+from __future__ import annotations
+
+from html import escape
+
+from looplens.trace import MAIN_THREAD, PrintedLine, Trace
+
+
+def render_table(trace: Trace) -> str:
+    """An HTML table (Material styles plain tables) of the printed lines, in real order."""
+    with_threads = any(line.thread != MAIN_THREAD for line in trace.lines)
+    headers = ["#", "Printed", "Stream", "Queue", "Scheduled by", "t"]
+    if with_threads:
+        headers.insert(4, "Thread")
+    head = "".join(f"<th>{header}</th>" for header in headers)
+    rows = "".join(_row(index, line, trace, with_threads) for index, line in enumerate(trace.lines))
+    if not trace.lines:
+        rows = f'<tr><td colspan="{len(headers)}"><em>The snippet printed nothing.</em></td></tr>'
+    return (
+        '<table class="looplens-output">'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def render_text(trace: Trace) -> str:
+    """The same table as plain text, for a terminal."""
+    header = ("#", "printed", "stream", "queue", "scheduled by", "t")
+    rows = [header] + [
+        (
+            str(index + 1),
+            line.text,
+            line.stream,
+            line.queue if line.thread == MAIN_THREAD else f"{line.queue} ({line.thread})",
+            scheduled_by(line, trace),
+            format_time(line.t),
+        )
+        for index, line in enumerate(trace.lines)
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def scheduled_by(line: PrintedLine, trace: Trace) -> str:
+    """'setTimeout, line 2' for a callback; '' for the main script."""
+    if line.line is None and line.queue == "sync":
+        return ""
+    api = next((cb.api for cb in trace.callbacks if cb.id == line.callback), "")
+    where = f"line {line.line}" if line.line is not None else ""
+    return ", ".join(part for part in (api, where) if part)
+
+
+def format_time(t: float) -> str:
+    return f"{t:g} ms"
+
+
+def _row(index: int, line: PrintedLine, trace: Trace, with_threads: bool) -> str:
+    text = escape(line.text) if line.text else '<span class="looplens-empty">(empty line)</span>'
+    cells = [
+        f"{index + 1}",
+        f"<code>{text}</code>",
+        f'<span class="looplens-stream looplens-stream--{line.stream}">{line.stream}</span>',
+        f'<span class="looplens-queue looplens-queue--{line.queue}">{line.queue}</span>',
+        escape(scheduled_by(line, trace)),
+        format_time(line.t),
+    ]
+    if with_threads:
+        cells.insert(4, escape(line.thread))
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"

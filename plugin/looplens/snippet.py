@@ -1,0 +1,68 @@
+"""Values describing one traced snippet as an author wrote it: its code and what it should print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Language = Literal["javascript", "python"]
+
+#: Fence language → (runtime language, default file extension).
+FENCE_LANGUAGES: dict[str, tuple[Language, str]] = {
+    "js": ("javascript", ".js"),
+    "javascript": ("javascript", ".js"),
+    "cjs": ("javascript", ".cjs"),
+    "mjs": ("javascript", ".mjs"),
+    "ts": ("javascript", ".ts"),
+    "typescript": ("javascript", ".ts"),
+    "py": ("python", ".py"),
+    "python": ("python", ".py"),
+}
+
+#: File extension → runtime language, for snippets given as files.
+FILE_LANGUAGES: dict[str, Language] = {
+    ".js": "javascript",
+    ".cjs": "javascript",
+    ".mjs": "javascript",
+    ".ts": "javascript",
+    ".py": "python",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedLine:
+    text: str
+    #: None when the author did not state a queue for this line.
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    lines: tuple[ExpectedLine, ...]
+    #: 1-based line of the expectation fence in its page.
+    fence_line: int
+    #: Which streams the expectation covers: both by default, or only one of them.
+    streams: tuple[str, ...] = ("stdout", "stderr")
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A traced fence, found in a page (or a snippet file collected on its own)."""
+
+    id: str
+    language: Language
+    #: The name the code runs under: decides CommonJS / ES module / TypeScript and shows as title.
+    filename: str
+    source: str
+    #: Where it was written, for messages: a path relative to the project ("docs/a/b.md").
+    page: str
+    #: 1-based line of the opening fence in the page.
+    line: int
+    expectation: Expectation | None = None
+    #: The snippets/ file the code was included from, if any.
+    include: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The prefix of every message about this snippet: `docs/x.md:12: snippet 'id'`."""
+        return f"{self.page}:{self.line}: snippet '{self.id}'"

@@ -1,0 +1,124 @@
+"""The Trace: what one run of a snippet really did, in a language-neutral, versioned form.
+
+A Trace is the contract between the tracers (one per language) and the renderers (shared). A
+renderer never asks which language produced a trace; a tracer never knows how it will be drawn.
+
+Vocabulary of the model:
+- A *callback* is one unit of work that a queue hands to the runtime: the main script, a timer
+  callback, a promise reaction, an `await` continuation, an asyncio task step. Callback 0 is always
+  the main script (queue ``sync``).
+- An *event* is one moment of the run, in the order it happened: a callback entering its queue
+  (``queued``), a callback starting to run (``run``), or a line being printed (``print``).
+- A *printed line* is one line of the snippet's real output, with the queue of the callback that
+  printed it, the source line that scheduled that callback, and the logical time.
+
+Logical time (``t``, milliseconds) is derived from requested delays and the causal chain, never from
+a wall clock, so that two builds of the same page are byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+TRACE_VERSION = 1
+
+JS_QUEUES = ("sync", "nextTick", "microtask", "timers", "check", "poll", "close")
+PYTHON_QUEUES = ("sync", "task", "callback", "timer", "done_callback", "thread")
+QUEUES = tuple(dict.fromkeys(JS_QUEUES + PYTHON_QUEUES))
+
+Stream = Literal["stdout", "stderr"]
+EventKind = Literal["queued", "run", "print"]
+
+MAIN_THREAD = "main"
+MAIN_CALLBACK = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """One unit of work handed out by a queue."""
+
+    id: int
+    queue: str
+    #: What scheduled it, in the words of the API: "setTimeout", ".then", "await", "create_task".
+    api: str
+    #: The snippet line that scheduled it (for an `await` continuation: the `await` line).
+    line: int | None
+    #: The callback that was running when this one was scheduled (None for the main script).
+    parent: int | None
+    #: Logical time at which it became due.
+    t: float
+    thread: str = MAIN_THREAD
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedLine:
+    """One line of real output, without its newline."""
+
+    text: str
+    stream: Stream
+    queue: str
+    #: The snippet line that scheduled the callback this line was printed from; None for sync code.
+    line: int | None
+    t: float
+    callback: int = MAIN_CALLBACK
+    thread: str = MAIN_THREAD
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One moment of the run, in real order."""
+
+    kind: EventKind
+    callback: int
+    t: float
+    #: For ``print`` events: the index into ``Trace.lines``.
+    line_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """Everything a renderer may know about one run."""
+
+    language: Literal["javascript", "python"]
+    runtime: str
+    exit_code: int
+    lines: tuple[PrintedLine, ...]
+    callbacks: tuple[Callback, ...]
+    events: tuple[Event, ...]
+    #: True when the tracer stopped recording events early (the output is still complete).
+    truncated: bool = False
+    version: int = TRACE_VERSION
+
+    def callback(self, callback_id: int) -> Callback:
+        for callback in self.callbacks:
+            if callback.id == callback_id:
+                return callback
+        raise KeyError(callback_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
+        version = data.get("version")
+        if version != TRACE_VERSION:
+            raise ValueError(f"unsupported trace version {version!r} (expected {TRACE_VERSION})")
+        return cls(
+            language=data["language"],
+            runtime=data["runtime"],
+            exit_code=data["exit_code"],
+            lines=tuple(PrintedLine(**line) for line in data["lines"]),
+            callbacks=tuple(Callback(**callback) for callback in data["callbacks"]),
+            events=tuple(Event(**event) for event in data["events"]),
+            truncated=data.get("truncated", False),
+            version=version,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        return cls.from_dict(json.loads(text))

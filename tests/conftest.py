@@ -1,0 +1,13 @@
+"""Shared test options."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite the golden files of tests/golden from the current renderers (read the diff!)",
+    )

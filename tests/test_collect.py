@@ -1,0 +1,130 @@
+"""The scanner that finds traced fences before Markdown runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from looplens.collect import collect_snippets, iter_fences
+from looplens.errors import SnippetError
+from looplens.snippet import ExpectedLine
+
+PAGE = "docs/page.md"
+
+
+def collect(markdown: str, roots: list[Path] | None = None) -> list:  # type: ignore[type-arg]
+    return collect_snippets(markdown, PAGE, roots or [])
+
+
+def test_a_traced_fence_with_its_expectation() -> None:
+    markdown = """# Title
+
+```js {#first .trace}
+console.log("a");
+```
+
+```text {.expect}
+a   sync
+b
+```
+"""
+    [snippet] = collect(markdown)
+    assert (snippet.id, snippet.language, snippet.filename) == ("first", "javascript", "first.js")
+    assert snippet.source == 'console.log("a");\n'
+    assert snippet.line == 3
+    assert snippet.expectation is not None
+    assert snippet.expectation.fence_line == 7
+    assert snippet.expectation.lines == (ExpectedLine("a", "sync"), ExpectedLine("b", None))
+
+
+def test_fences_without_the_trace_class_are_left_alone() -> None:
+    markdown = '```js\nconsole.log(1)\n```\n\n```js {#named}\nx\n```\n'
+    assert collect(markdown) == []
+
+
+def test_fences_inside_tabs_and_admonitions_are_found_with_their_lines() -> None:
+    markdown = """=== "Tab"
+
+    ```mjs {#in-tab .trace}
+    await null;
+    ```
+
+    ```text {.expect}
+    ok
+    ```
+
+!!! note
+
+    ```ts {#in-note .trace}
+    const x: number = 1;
+    ```
+"""
+    in_tab, in_note = collect(markdown)
+    assert (in_tab.id, in_tab.line, in_tab.filename, in_tab.source) == (
+        "in-tab", 3, "in-tab.mjs", "await null;\n"
+    )
+    assert in_tab.expectation is not None and in_tab.expectation.lines == (ExpectedLine("ok"),)
+    assert (in_note.id, in_note.line, in_note.filename) == ("in-note", 13, "in-note.ts")
+    assert in_note.expectation is None
+
+
+def test_a_fence_shown_inside_a_longer_fence_is_only_text() -> None:
+    markdown = """````markdown
+```js {#example .trace}
+console.log(1)
+```
+````
+"""
+    assert collect(markdown) == []
+    assert [fence.lang for fence in iter_fences(markdown)] == ["markdown"]
+
+
+def test_filename_decides_the_module_kind() -> None:
+    [snippet] = collect('```js {#esm .trace filename="order.mjs"}\nx\n```\n')
+    assert snippet.filename == "order.mjs"
+
+
+def test_a_filename_of_another_language_is_an_error() -> None:
+    with pytest.raises(SnippetError, match=r"docs/page.md:1: snippet 'esm': filename 'a.py'"):
+        collect('```js {#esm .trace filename="a.py"}\nx\n```\n')
+
+
+def test_code_included_from_a_snippets_file(tmp_path: Path) -> None:
+    (tmp_path / "node").mkdir()
+    (tmp_path / "node" / "demo.js").write_text("console.log('from file');\n")
+    [snippet] = collect('```js {#inc .trace}\n--8<-- "node/demo.js"\n```\n', [tmp_path])
+    assert snippet.source == "console.log('from file');\n"
+    assert (snippet.include, snippet.filename) == ("node/demo.js", "demo.js")
+
+
+def test_a_missing_include_names_page_line_and_file(tmp_path: Path) -> None:
+    with pytest.raises(SnippetError, match=r"docs/page.md:2: snippet 'inc': included file 'x.js'"):
+        collect('\n```js {#inc .trace}\n--8<-- "x.js"\n```\n', [tmp_path])
+
+
+def test_a_traced_fence_without_id_names_page_and_line() -> None:
+    with pytest.raises(SnippetError, match=r"^docs/page.md:3: a traced fence needs an id"):
+        collect('text\n\n```js {.trace}\nx\n```\n')
+
+
+def test_an_id_that_cannot_be_a_permalink_is_refused() -> None:
+    with pytest.raises(SnippetError, match="must be lowercase"):
+        collect('```js {#Bad.Id .trace}\nx\n```\n')
+
+
+def test_an_expectation_after_prose_is_an_error() -> None:
+    markdown = '```js {#a .trace}\nx\n```\n\nSome prose.\n\n```text {.expect}\ny\n```\n'
+    with pytest.raises(SnippetError, match=r"docs/page.md:7: an expected-output fence"):
+        collect(markdown)
+
+
+def test_duplicate_ids_on_a_page_are_an_error() -> None:
+    markdown = '```js {#same .trace}\nx\n```\n\n```js {#same .trace}\ny\n```\n'
+    with pytest.raises(SnippetError, match=r"docs/page.md:5: snippet 'same': .* line 1"):
+        collect(markdown)
+
+
+def test_an_untraceable_language_is_named() -> None:
+    with pytest.raises(SnippetError, match="cannot trace language 'rust'"):
+        collect('```rust {#r .trace}\nfn main() {}\n```\n')

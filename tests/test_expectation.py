@@ -1,0 +1,66 @@
+"""Expected output as written by authors, checked against a run."""
+
+from __future__ import annotations
+
+from looplens.expectation import check, format_block, parse_expectation
+from looplens.snippet import ExpectedLine
+from looplens.trace import Callback, PrintedLine, Trace
+
+
+def run(*lines: tuple[str, str, str]) -> Trace:
+    printed = tuple(
+        PrintedLine(text=text, stream=stream, queue=queue, line=None, t=0)  # type: ignore[arg-type]
+        for text, stream, queue in lines
+    )
+    main = Callback(id=0, queue="sync", api="main script", line=None, parent=None, t=0)
+    return Trace("javascript", "node test", 0, printed, (main,), ())
+
+
+def test_a_queue_needs_two_spaces_before_it() -> None:
+    expectation = parse_expectation("Start     sync\nin sync\nTimer\ttimers", fence_line=1)
+    assert expectation.lines == (
+        ExpectedLine("Start", "sync"),
+        ExpectedLine("in sync"),
+        ExpectedLine("Timer", "timers"),
+    )
+
+
+def test_an_unknown_last_word_stays_text() -> None:
+    assert parse_expectation("a  banana", fence_line=1).lines == (ExpectedLine("a  banana"),)
+
+
+def test_matching_output_passes_and_unstated_queues_are_not_compared() -> None:
+    trace = run(("Start", "stdout", "sync"), ("Promise", "stdout", "microtask"))
+    assert check(trace, parse_expectation("Start  sync\nPromise", fence_line=1)) is None
+
+
+def test_a_wrong_queue_fails_with_a_diff_naming_both_queues() -> None:
+    trace = run(("Start", "stdout", "sync"), ("Promise", "stdout", "microtask"))
+    mismatch = check(trace, parse_expectation("Start  sync\nPromise  timers", fence_line=1))
+    assert mismatch is not None
+    assert "-Promise  [timers]" in mismatch.diff
+    assert "+Promise  [microtask]" in mismatch.diff
+    assert " Start  [sync]" in mismatch.diff
+
+
+def test_a_wrong_order_fails() -> None:
+    trace = run(("b", "stdout", "sync"), ("a", "stdout", "sync"))
+    mismatch = check(trace, parse_expectation("a\nb", fence_line=1))
+    assert mismatch is not None
+    assert mismatch.actual_block == "b  sync\na  sync"
+
+
+def test_stream_restricts_the_comparison() -> None:
+    trace = run(("out", "stdout", "sync"), ("noise", "stderr", "sync"))
+    assert check(trace, parse_expectation("out", fence_line=1, streams=("stdout",))) is None
+    assert check(trace, parse_expectation("out", fence_line=1)) is not None
+
+
+def test_an_empty_expectation_means_no_output() -> None:
+    assert check(run(), parse_expectation("", fence_line=1)) is None
+    assert check(run(("x", "stdout", "sync")), parse_expectation("", fence_line=1)) is not None
+
+
+def test_format_block_aligns_queues() -> None:
+    trace = run(("Start", "stdout", "sync"), ("Promise", "stdout", "microtask"))
+    assert format_block(trace.lines) == "Start    sync\nPromise  microtask"
