@@ -11,3 +11,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite the golden files of tests/golden from the current renderers (read the diff!)",
     )
+
+
+pytest_plugins = ["pytester"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from looplens.collect import collect_snippets, iter_fences
 from looplens.errors import SnippetError
 from looplens.snippet import ExpectedLine
@@ -39,7 +38,7 @@ b
 
 
 def test_fences_without_the_trace_class_are_left_alone() -> None:
-    markdown = '```js\nconsole.log(1)\n```\n\n```js {#named}\nx\n```\n'
+    markdown = "```js\nconsole.log(1)\n```\n\n```js {#named}\nx\n```\n"
     assert collect(markdown) == []
 
 
@@ -62,7 +61,10 @@ def test_fences_inside_tabs_and_admonitions_are_found_with_their_lines() -> None
 """
     in_tab, in_note = collect(markdown)
     assert (in_tab.id, in_tab.line, in_tab.filename, in_tab.source) == (
-        "in-tab", 3, "in-tab.mjs", "await null;\n"
+        "in-tab",
+        3,
+        "in-tab.mjs",
+        "await null;\n",
     )
     assert in_tab.expectation is not None and in_tab.expectation.lines == (ExpectedLine("ok"),)
     assert (in_note.id, in_note.line, in_note.filename) == ("in-note", 13, "in-note.ts")
@@ -105,26 +107,26 @@ def test_a_missing_include_names_page_line_and_file(tmp_path: Path) -> None:
 
 def test_a_traced_fence_without_id_names_page_and_line() -> None:
     with pytest.raises(SnippetError, match=r"^docs/page.md:3: a traced fence needs an id"):
-        collect('text\n\n```js {.trace}\nx\n```\n')
+        collect("text\n\n```js {.trace}\nx\n```\n")
 
 
 def test_an_id_that_cannot_be_a_permalink_is_refused() -> None:
     with pytest.raises(SnippetError, match="must be lowercase"):
-        collect('```js {#Bad.Id .trace}\nx\n```\n')
+        collect("```js {#Bad.Id .trace}\nx\n```\n")
 
 
 def test_an_expectation_after_prose_is_an_error() -> None:
-    markdown = '```js {#a .trace}\nx\n```\n\nSome prose.\n\n```text {.expect}\ny\n```\n'
+    markdown = "```js {#a .trace}\nx\n```\n\nSome prose.\n\n```text {.expect}\ny\n```\n"
     with pytest.raises(SnippetError, match=r"docs/page.md:7: an expected-output fence"):
         collect(markdown)
 
 
 def test_duplicate_ids_on_a_page_are_an_error() -> None:
-    markdown = '```js {#same .trace}\nx\n```\n\n```js {#same .trace}\ny\n```\n'
+    markdown = "```js {#same .trace}\nx\n```\n\n```js {#same .trace}\ny\n```\n"
     with pytest.raises(SnippetError, match=r"docs/page.md:5: snippet 'same': .* line 1"):
         collect(markdown)
 
 
 def test_an_untraceable_language_is_named() -> None:
     with pytest.raises(SnippetError, match="cannot trace language 'rust'"):
-        collect('```rust {#r .trace}\nfn main() {}\n```\n')
+        collect("```rust {#r .trace}\nfn main() {}\n```\n")

@@ -77,9 +77,7 @@ def iter_fences(markdown: str) -> Iterator[Fence]:
         index = end + 1
 
 
-def collect_snippets(
-    markdown: str, page: str, include_roots: Sequence[Path]
-) -> list[Snippet]:
+def collect_snippets(markdown: str, page: str, include_roots: Sequence[Path]) -> list[Snippet]:
     """The traced snippets of one page, each with its expectation; raises SnippetError."""
     snippets: list[Snippet] = []
     fences = list(iter_fences(markdown))
@@ -101,7 +99,11 @@ def collect_snippets(
 
 
 def _is_expectation_of(candidate: Fence | None, traced: Fence, lines: list[str]) -> bool:
-    if candidate is None or EXPECT_CLASS not in candidate.classes or TRACE_CLASS not in traced.classes:
+    if (
+        candidate is None
+        or EXPECT_CLASS not in candidate.classes
+        or TRACE_CLASS not in traced.classes
+    ):
         return False
     closing_line = traced.line + traced.body.count("\n") + (2 if traced.body else 1)
     between = lines[closing_line : candidate.line - 1]
@@ -116,7 +118,8 @@ def _snippet(
     where = f"{page}:{fence.line}"
     if not fence.id:
         raise SnippetError(
-            f"{where}: a traced fence needs an id, for example ```{fence.lang} {{#my-example .trace}}"
+            f"{where}: a traced fence needs an id, "
+            f"for example ```{fence.lang} {{#my-example .trace}}"
         )
     if not _ID.match(fence.id):
         raise SnippetError(
@@ -125,14 +128,17 @@ def _snippet(
         )
     if fence.lang not in FENCE_LANGUAGES:
         known = ", ".join(sorted(FENCE_LANGUAGES))
-        raise SnippetError(f"{where}: snippet '{fence.id}': cannot trace language '{fence.lang}' "
-                           f"(traced languages: {known})")
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': cannot trace language '{fence.lang}' "
+            f"(traced languages: {known})"
+        )
     language, extension = FENCE_LANGUAGES[fence.lang]
     source, include = _source(fence, where, include_roots)
     filename = fence.option("filename") or (Path(include).name if include else fence.id + extension)
     if FILE_LANGUAGES.get(Path(filename).suffix) != language:
         raise SnippetError(
-            f"{where}: snippet '{fence.id}': filename '{filename}' does not fit language '{fence.lang}'"
+            f"{where}: snippet '{fence.id}': filename '{filename}' "
+            f"does not fit language '{fence.lang}'"
         )
     expectation = _expectation(expect, page, fence.id) if expect else None
     return Snippet(fence.id, language, filename, source, page, fence.line, expectation, include)
@@ -153,7 +159,9 @@ def _source(fence: Fence, where: str, include_roots: Sequence[Path]) -> tuple[st
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8"), relative
     searched = ", ".join(str(root) for root in include_roots) or "(no folders)"
-    raise SnippetError(f"{where}: snippet '{fence.id}': included file '{relative}' not found in {searched}")
+    raise SnippetError(
+        f"{where}: snippet '{fence.id}': included file '{relative}' not found in {searched}"
+    )
 
 
 def _expectation(fence: Fence, page: str, snippet_id: str) -> Expectation:

@@ -56,7 +56,12 @@ class FenceRenderer:
         ]
 
     def format(
-        self, src: str, language: str, class_name: str, options: dict[str, Any], md: Any,
+        self,
+        src: str,
+        language: str,
+        class_name: str,
+        options: dict[str, Any],
+        md: Any,
         **kwargs: Any,
     ) -> str:
         classes: list[str] = kwargs["classes"]

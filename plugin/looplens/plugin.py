@@ -52,12 +52,16 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return config
         if "pymdownx.superfences" not in config.markdown_extensions:
             raise PluginError(
-                "looplens: requires pymdownx.superfences: add it to markdown_extensions in mkdocs.yml"
+                "looplens: requires pymdownx.superfences: "
+                "add it to markdown_extensions in mkdocs.yml"
             )
         self._project = Path(config.config_file_path).parent
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
-        custom = [fence for fence in fences.get("custom_fences", []) if fence.get("name") not in
-                  {entry["name"] for entry in self._renderer.custom_fences()}]
+        custom = [
+            fence
+            for fence in fences.get("custom_fences", [])
+            if fence.get("name") not in {entry["name"] for entry in self._renderer.custom_fences()}
+        ]
         fences["custom_fences"] = [*custom, *self._renderer.custom_fences()]
         if _STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(_STYLESHEET_URI)
@@ -71,7 +75,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool = TracePool(self.config.concurrency, RunOptions(timeout_s=self.config.timeout))
         # Submit every snippet of the build now, so they all run while pages are being read.
         for file in files.documentation_pages():
-            for snippet in self._collect(file.content_string, self._page_path(config, file.src_uri)):
+            for snippet in self._collect(
+                file.content_string, self._page_path(config, file.src_uri)
+            ):
                 self._pool.submit(snippet)
         return files
 
@@ -133,9 +139,8 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         return TracedSnippet(snippet, trace, mismatch)
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
+        # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.
         docs = Path(config.docs_dir)
-        try:
+        if docs.is_relative_to(self._project):
             docs = docs.relative_to(self._project)
-        except ValueError:
-            pass
         return (docs / src_uri).as_posix()

@@ -24,7 +24,7 @@ from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
 
-class SnippetFailure(Exception):
+class SnippetCheckError(Exception):
     """A snippet's run disagreed with what it should print."""
 
 
@@ -65,7 +65,7 @@ class TracedSnippetItem(pytest.Item):
             return
         mismatch = check(trace, self.snippet.expectation)
         if mismatch is not None:
-            raise SnippetFailure(
+            raise SnippetCheckError(
                 f"{self.snippet.where}: the real output differs from the expected output\n"
                 f"{mismatch.diff}"
             )
@@ -73,7 +73,7 @@ class TracedSnippetItem(pytest.Item):
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
-        if isinstance(excinfo.value, SnippetFailure):
+        if isinstance(excinfo.value, SnippetCheckError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
@@ -99,7 +99,7 @@ class SnippetFileItem(pytest.Item):
         for stream, output in (("stdout", plain.stdout), ("stderr", plain.stderr)):
             expected = output.decode("utf-8", errors="replace").splitlines()
             if _lines(traced, stream) != expected:
-                raise SnippetFailure(
+                raise SnippetCheckError(
                     f"{self.path.name}: traced {stream} differs from a plain run:\n"
                     f"plain:  {expected!r}\ntraced: {_lines(traced, stream)!r}"
                 )
@@ -107,7 +107,7 @@ class SnippetFileItem(pytest.Item):
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | Any:
-        if isinstance(excinfo.value, SnippetFailure):
+        if isinstance(excinfo.value, SnippetCheckError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 

@@ -1,8 +1,9 @@
 """The markup of one traced fence on a page, in Material's own components.
 
 The code comes first, then a content-tab set: the output table, the sequence diagram. The tab
-markup is the one pymdownx.tabbed writes with `alternate_style: true` (Material requires that style),
-with ids in a namespace of our own so that they never collide with the page's other tab sets.
+markup is the one pymdownx.tabbed writes with `alternate_style: true` (Material requires that
+style), with ids in a namespace of our own so that they never collide with the page's other
+tab sets.
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ from looplens.snippet import Snippet
 from looplens.trace import Trace
 
 
-def render_snippet(snippet: Snippet, trace: Trace, code_html: str, mismatch: Mismatch | None) -> str:
+def render_snippet(
+    snippet: Snippet, trace: Trace, code_html: str, mismatch: Mismatch | None
+) -> str:
     tabs = [
         ("Output", render_table(trace)),
-        ("Sequence diagram", f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>'),
+        (
+            "Sequence diagram",
+            f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>',
+        ),
     ]
     parts = [
-        f'<div class="looplens" id="{snippet.id}" data-looplens-id="{snippet.id}">',
+        # The id sits on an empty anchor, not on the wrapper: Material names each code block after
+        # its nearest ancestor with an id, and two blocks under one id would share a copy button.
+        f'<div class="looplens" data-looplens-id="{snippet.id}">',
+        f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _mismatch_admonition(snippet, mismatch) if mismatch else "",
-        _tab_set(f"__looplens_{snippet.id}", tabs),
+        _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
         _caption(snippet, trace),
         "</div>",
     ]
@@ -33,6 +42,7 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, mismatch: Mis
 
 
 def _tab_set(name: str, tabs: list[tuple[str, str]]) -> str:
+    # Material opens the tab named in the URL hash only for inputs named "__tabbed_…".
     checked = ' checked="checked"'
     inputs = "".join(
         f'<input{checked if index == 1 else ""} id="{name}_{index}" name="{name}" type="radio" />'
@@ -56,7 +66,7 @@ def _mismatch_admonition(snippet: Snippet, mismatch: Mismatch) -> str:
         '<p class="admonition-title">The real output differs from the expected output</p>'
         f"<p>The run below is what really happened; the expectation of <code>{snippet.id}</code> "
         "needs fixing, or the explanation does.</p>"
-        f'<pre><code class="language-diff">{escape(mismatch.diff)}</code></pre></div>'
+        f'<pre class="no-copy"><code>{escape(mismatch.diff)}</code></pre></div>'
     )
 
 

@@ -72,7 +72,9 @@ def _messages(
             parent = callbacks.get(callback.parent)
             origin = _stack(parent.thread) if parent else stack
             queue = _queue(callback.queue)
-            yield _Message(f"    {origin}->>{queue}: {_escape(_scheduled(callback))}", (origin, queue))
+            yield _Message(
+                f"    {origin}->>{queue}: {_escape(_scheduled(callback))}", (origin, queue)
+            )
         elif event.kind == "run":
             if event.t != clock:
                 clock = event.t

@@ -17,9 +17,10 @@ def render_table(trace: Trace) -> str:
     rows = "".join(_row(index, line, trace, with_threads) for index, line in enumerate(trace.lines))
     if not trace.lines:
         rows = f'<tr><td colspan="{len(headers)}"><em>The snippet printed nothing.</em></td></tr>'
+    # The class sits on a wrapper: Material styles (and makes scrollable) only class-less tables.
     return (
-        '<table class="looplens-output">'
-        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        '<div class="looplens-output"><table>'
+        f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 

@@ -1,0 +1,275 @@
+"""The Node tracer against real runs of the bundled Node.
+
+Each snippet under tests/cases/js has a sibling `.expected` file: one line per printed line,
+`text<TAB>stream<TAB>queue<TAB>line-or-dash<TAB>t`. In the text, `$DIR` stands for the snippet's
+folder, and a `*` makes the text a glob (for lines that name Node internals, which move between
+Node releases). Every case must also print exactly what a plain run of the same Node prints.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from looplens.errors import TracerError
+from looplens.node_tracer import trace_javascript
+from looplens.runtimes import node_binary, node_version
+from looplens.trace import JS_QUEUES, Trace
+
+CASES = Path(__file__).parent / "cases" / "js"
+CASE_FILES = sorted(path for path in CASES.iterdir() if path.suffix in {".js", ".mjs", ".ts"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlainRun:
+    stdout: bytes
+    stderr: bytes
+    exit_code: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRun:
+    trace: Trace
+    plain: PlainRun
+
+
+def _plain_run(path: Path) -> PlainRun:
+    result = subprocess.run(
+        [str(node_binary()), str(path)],
+        cwd=path.parent,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return PlainRun(result.stdout, result.stderr, result.returncode)
+
+
+def _run_case(path: Path) -> CaseRun:
+    return CaseRun(trace_javascript(path), _plain_run(path))
+
+
+@pytest.fixture(scope="module")
+def runs() -> Iterator[dict[str, CaseRun]]:
+    # Snippets mostly wait on timers and I/O: running them all at once keeps the suite fast.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        yield dict(zip((p.name for p in CASE_FILES), pool.map(_run_case, CASE_FILES), strict=True))
+
+
+def _stream_lines(trace: Trace, stream: str) -> list[str]:
+    return [line.text for line in trace.lines if line.stream == stream]
+
+
+def _plain_lines(output: bytes) -> list[str]:
+    text = output.decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    return lines[:-1] if text.endswith("\n") else lines if text else []
+
+
+def _expected(path: Path) -> list[list[str]]:
+    lines = path.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t") for line in lines]
+
+
+def _text_matches(expected: str, actual: str) -> bool:
+    # Only `*` is special: stack lines are full of brackets that a shell glob would read.
+    pattern = ".*".join(re.escape(part) for part in expected.split("*"))
+    return re.fullmatch(pattern, actual) is not None
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.name)
+def test_traced_output_equals_a_plain_run(path: Path, runs: dict[str, CaseRun]) -> None:
+    run = runs[path.name]
+    assert _stream_lines(run.trace, "stdout") == _plain_lines(run.plain.stdout)
+    assert _stream_lines(run.trace, "stderr") == _plain_lines(run.plain.stderr)
+    assert run.trace.exit_code == run.plain.exit_code
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.name)
+def test_lines_have_the_expected_queue_line_and_time(path: Path, runs: dict[str, CaseRun]) -> None:
+    trace = runs[path.name].trace
+    actual = [
+        [
+            line.text.replace(str(path.parent), "$DIR"),
+            line.stream,
+            line.queue,
+            "-" if line.line is None else str(line.line),
+            f"{line.t:g}",
+        ]
+        for line in trace.lines
+    ]
+    expected = _expected(path)
+    assert [row[1:] for row in actual] == [row[1:] for row in expected]
+    for want, got in zip(expected, actual, strict=True):
+        assert _text_matches(want[0], got[0]), f"{got[0]!r} does not match {want[0]!r}"
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda path: path.name)
+def test_trace_is_consistent(path: Path, runs: dict[str, CaseRun]) -> None:
+    trace = runs[path.name].trace
+    ids = [callback.id for callback in trace.callbacks]
+    assert ids == list(range(len(ids)))
+    main = trace.callback(0)
+    assert (main.queue, main.api, main.line, main.parent, main.t) == (
+        "sync",
+        "main script",
+        None,
+        None,
+        0,
+    )
+    for callback in trace.callbacks:
+        assert callback.queue in JS_QUEUES
+        assert callback.parent is None or callback.parent in ids
+    for line in trace.lines:
+        callback = trace.callback(line.callback)
+        assert (line.queue, line.line, line.thread) == (
+            callback.queue,
+            callback.line,
+            callback.thread,
+        )
+    prints = [event.line_index for event in trace.events if event.kind == "print"]
+    assert prints == list(range(len(trace.lines)))
+    runs_seen: set[int] = set()
+    for event in trace.events:
+        if event.kind == "run":
+            runs_seen.add(event.callback)
+        elif event.kind == "print":
+            assert event.callback in runs_seen, "a callback printed before it ran"
+            assert event.callback == trace.lines[event.line_index or 0].callback
+    assert Trace.from_json(trace.to_json()) == trace
+    assert trace.runtime == node_version()
+    assert not trace.truncated
+
+
+def test_micro_vs_macro_events(runs: dict[str, CaseRun]) -> None:
+    trace = runs["micro_vs_macro.js"].trace
+    assert [(c.id, c.queue, c.api, c.line, c.parent, c.t) for c in trace.callbacks] == [
+        (0, "sync", "main script", None, None, 0),
+        (1, "timers", "setTimeout", 2, 0, 1),
+        (2, "microtask", ".then", 3, 0, 0),
+    ]
+    assert [(e.kind, e.callback, e.line_index) for e in trace.events] == [
+        ("run", 0, None),
+        ("print", 0, 0),
+        ("queued", 1, None),
+        ("queued", 2, None),
+        ("print", 0, 1),
+        ("run", 2, None),
+        ("print", 2, 2),
+        ("run", 1, None),
+        ("print", 1, 3),
+    ]
+
+
+def test_a_then_is_queued_when_its_promise_resolves(runs: dict[str, CaseRun]) -> None:
+    trace = runs["promise_chain_timers.js"].trace
+    slept = trace.callback(trace.lines[1].callback)
+    assert (slept.api, slept.line, slept.t) == (".then", 4, 10)
+    timer = trace.callback(slept.parent or 0)
+    assert (timer.api, timer.queue, timer.t) == ("setTimeout", "timers", 10)
+    queued = next(
+        i for i, e in enumerate(trace.events) if e.kind == "queued" and e.callback == slept.id
+    )
+    timer_run = next(
+        i for i, e in enumerate(trace.events) if e.kind == "run" and e.callback == timer.id
+    )
+    assert queued > timer_run
+
+
+def test_await_continuations(runs: dict[str, CaseRun]) -> None:
+    puzzle = runs["async_puzzle.js"].trace
+    assert trace_api(puzzle, "async1 end") == "await"
+    assert trace_api(puzzle, "promise2") == ".then"
+    tla = runs["top_level_await.mjs"].trace
+    after = tla.callback(tla.lines[1].callback)
+    assert (after.api, after.line, tla.callback(after.parent or 0).api) == (
+        "await",
+        2,
+        "setTimeout",
+    )
+
+
+def trace_api(trace: Trace, text: str) -> str:
+    return trace.callback(next(line.callback for line in trace.lines if line.text == text)).api
+
+
+def test_worker_lines_come_once_from_the_worker_thread(runs: dict[str, CaseRun]) -> None:
+    trace = runs["worker.js"].trace
+    assert [(line.text, line.thread) for line in trace.lines] == [
+        ("main: started a worker", "main"),
+        ("worker: hello", "worker 1"),
+        ("worker: timer", "worker 1"),
+        ("main: the worker exited", "main"),
+    ]
+    worker_main = trace.callback(trace.lines[1].callback)
+    assert (worker_main.api, worker_main.queue, worker_main.thread) == (
+        "main script",
+        "sync",
+        "worker 1",
+    )
+
+
+def test_an_uncaught_error_belongs_to_the_callback_that_threw(runs: dict[str, CaseRun]) -> None:
+    trace = runs["uncaught_in_timer.js"].trace
+    stderr = [line for line in trace.lines if line.stream == "stderr"]
+    assert stderr and {trace.callback(line.callback).api for line in stderr} == {"setTimeout"}
+    never = runs["unhandled_rejection.js"].trace
+    # The timer was queued but the process died first: it is in the trace, and never ran.
+    timer = next(callback for callback in never.callbacks if callback.api == "setTimeout")
+    assert [e.kind for e in never.events if e.callback == timer.id] == ["queued"]
+
+
+def test_display_path_replaces_the_folder(tmp_path: Path) -> None:
+    snippet = tmp_path / "where.js"
+    snippet.write_text("console.log(__filename);\nconsole.log(__dirname + '!');\n")
+    shown = trace_javascript(snippet, display_path="/looplens")
+    assert [line.text for line in shown.lines] == ["/looplens/where.js", "/looplens!"]
+    raw = trace_javascript(snippet)
+    assert [line.text for line in raw.lines] == [
+        str(snippet.resolve()),
+        f"{snippet.resolve().parent}!",
+    ]
+
+
+def test_a_snippet_that_never_ends_times_out(tmp_path: Path) -> None:
+    snippet = tmp_path / "forever.js"
+    snippet.write_text("setInterval(() => {}, 1000);\n")
+    with pytest.raises(TracerError, match=r"did not finish within 0\.5 s"):
+        trace_javascript(snippet, timeout_s=0.5)
+
+
+def test_a_large_trace_is_truncated_but_prints_everything(tmp_path: Path) -> None:
+    snippet = tmp_path / "many.js"
+    snippet.write_text(
+        "let chain = Promise.resolve();\n"
+        "for (let i = 0; i < 25000; i += 1) chain = chain.then(() => i);\n"
+        "chain.then((last) => console.log('last', last));\n"
+        "setTimeout(() => console.log('timer'), 1);\n"
+    )
+    trace = trace_javascript(snippet)
+    assert trace.truncated
+    assert [(line.text, line.queue) for line in trace.lines] == [
+        ("last 24999", "microtask"),
+        ("timer", "timers"),
+    ]
+
+
+def test_invalid_utf8_is_replaced(tmp_path: Path) -> None:
+    snippet = tmp_path / "bytes.js"
+    snippet.write_text("process.stdout.write(Buffer.from([0x61, 0xff, 0x62, 0x0a]));\n")
+    assert [line.text for line in trace_javascript(snippet).lines] == ["a\ufffdb"]
+
+
+def test_missing_file() -> None:
+    with pytest.raises(TracerError, match="no such file"):
+        trace_javascript(CASES / "no-such-snippet.js")
+
+
+def test_node_version() -> None:
+    assert node_version().startswith("node 24.")
+    assert node_binary().name == "node"

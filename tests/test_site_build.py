@@ -1,0 +1,154 @@
+"""Build tiny sites into a temporary folder with the real MkDocs, Material and SuperFences."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, PluginError
+
+PROJECT = Path(__file__).parent.parent
+
+CONFIG = """\
+site_name: tiny
+theme:
+  name: material
+markdown_extensions:
+  - attr_list
+  - admonition
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+plugins:
+  - looplens:
+      enabled: {enabled}
+"""
+
+PAGE = """\
+# Tiny
+
+=== "First tab"
+
+    Some text.
+
+=== "Second tab"
+
+    ```js {#order .trace}
+    console.log("Start");
+    setTimeout(() => console.log("Timeout"), 0);
+    Promise.resolve().then(() => console.log("Promise"));
+    console.log("End");
+    ```
+
+    ```text {.expect}
+    Start     sync
+    End       sync
+    Promise   {promise_queue}
+    Timeout   timers
+    ```
+
+```js
+console.log("not traced");
+```
+"""
+
+
+def make_site(root: Path, *, enabled: bool = True, promise_queue: str = "microtask") -> Path:
+    (root / "docs").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(CONFIG.format(enabled=str(enabled).lower()))
+    (root / "docs" / "index.md").write_text(PAGE.format(promise_queue=promise_queue))
+    return root / "mkdocs.yml"
+
+
+def build_site(config_file: Path, *, strict: bool = False) -> BeautifulSoup:
+    config = load_config(str(config_file), strict=strict)
+    build(config)
+    html = (config_file.parent / "site" / "index.html").read_text(encoding="utf-8")
+    return BeautifulSoup(html, "html.parser")
+
+
+def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) -> None:
+    page = build_site(make_site(tmp_path), strict=True)
+    block = page.select_one('div.looplens[data-looplens-id="order"]')
+    assert block is not None
+    assert block.select_one("#order") is not None, "the snippet id is the block's anchor"
+    assert block.select_one(".highlight .filename").get_text() == "order.js"
+    rows = [
+        [cell.get_text() for cell in row.select("td")]
+        for row in block.select(".looplens-output table tbody tr")
+    ]
+    assert [(row[1], row[3]) for row in rows] == [
+        ("Start", "sync"),
+        ("End", "sync"),
+        ("Promise", "microtask"),
+        ("Timeout", "timers"),
+    ]
+    assert rows[3][4] == "setTimeout, line 2"
+    labels = [label.get_text() for label in block.select(".tabbed-labels label")]
+    assert labels == ["Output", "Sequence diagram"]
+    diagram = block.select(".tabbed-block")[1].select_one("pre.mermaid code")
+    assert diagram is not None and diagram.get_text().startswith("sequenceDiagram")
+    assert "q_timers->>stack: run setTimeout callback from line 2" in diagram.get_text()
+    assert block.select_one('a.looplens-permalink[href="#order"]') is not None
+    # the expectation fence is replaced by the checked table; untraced fences stay code
+    assert "Start     sync" not in page.get_text()
+    assert 'console.log("not traced")' in page.select("div.highlight")[-1].get_text()
+
+
+def test_a_wrong_expectation_fails_a_strict_build_naming_page_line_id_and_diff(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_file = make_site(tmp_path, promise_queue="timers")
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):
+        build_site(config_file, strict=True)
+    message = "\n".join(record.getMessage() for record in caplog.records)
+    assert "docs/index.md:9: snippet 'order': the real output differs" in message
+    assert "-Promise  [timers]" in message
+    assert "+Promise  [microtask]" in message
+
+
+def test_a_wrong_expectation_shows_the_diff_on_the_page_when_not_strict(tmp_path: Path) -> None:
+    page = build_site(make_site(tmp_path, promise_queue="timers"))
+    failure = page.select_one('div.looplens[data-looplens-id="order"] .admonition.failure')
+    assert failure is not None
+    assert "+Promise  [microtask]" in failure.get_text()
+
+
+def test_without_the_plugin_fences_render_as_plain_code(tmp_path: Path) -> None:
+    page = build_site(make_site(tmp_path, enabled=False), strict=True)
+    assert page.select_one("div.looplens") is None
+    code = [block.get_text() for block in page.select("div.highlight")]
+    assert any('setTimeout(() => console.log("Timeout"), 0);' in text for text in code)
+    assert any("Promise   microtask" in text for text in code)
+    assert page.select_one("#order") is not None, "the id still anchors the code block"
+
+
+def test_two_builds_give_identical_pages(tmp_path: Path) -> None:
+    first = build_site(make_site(tmp_path / "a")).decode()
+    second = build_site(make_site(tmp_path / "b")).decode()
+    assert first == second
+
+
+def test_superfences_is_required_with_a_fix_hint(tmp_path: Path) -> None:
+    config_file = make_site(tmp_path)
+    config_file.write_text(config_file.read_text().replace("  - pymdownx.superfences\n", ""))
+    with pytest.raises(PluginError, match="add it to markdown_extensions"):
+        build_site(config_file)
+
+
+def test_a_bad_fence_fails_the_build_naming_page_and_line(tmp_path: Path) -> None:
+    config_file = make_site(tmp_path)
+    (tmp_path / "docs" / "bad.md").write_text("# Bad\n\n```js {.trace}\nx\n```\n")
+    with pytest.raises(PluginError, match=r"docs/bad.md:3: a traced fence needs an id"):
+        build_site(config_file)
+
+
+def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
+    config = load_config(str(PROJECT / "mkdocs.yml"), strict=True, site_dir=str(tmp_path / "site"))
+    build(config)
+    page = (tmp_path / "site" / "node" / "microtasks-vs-macrotasks" / "index.html").read_text()
+    assert 'id="micro-vs-macro"' in page
