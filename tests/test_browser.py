@@ -60,6 +60,11 @@ def mermaid_script() -> Path:
     return MERMAID_CACHE
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser-site")
@@ -67,7 +72,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "docs" / "index.md").write_text(PAGE)
     shutil.copy(mermaid_script(), root / "docs" / "js" / "mermaid.min.js")
     (root / "mkdocs.yml").write_text(
-        "site_name: browser\ntheme:\n  name: material\n"
+        # font: false keeps Material from asking Google for fonts: the test runs offline.
+        "site_name: browser\ntheme:\n  name: material\n  font: false\n"
         "extra_javascript: [js/mermaid.min.js]\n"
         "markdown_extensions:\n  - attr_list\n  - pymdownx.superfences\n"
         "  - pymdownx.tabbed:\n      alternate_style: true\n"

@@ -246,16 +246,19 @@ def test_a_snippet_that_never_ends_times_out(tmp_path: Path) -> None:
 def test_a_large_trace_is_truncated_but_prints_everything(tmp_path: Path) -> None:
     snippet = tmp_path / "many.js"
     snippet.write_text(
+        "setTimeout(() => console.log('timer set before the cap'), 1);\n"
         "let chain = Promise.resolve();\n"
         "for (let i = 0; i < 25000; i += 1) chain = chain.then(() => i);\n"
         "chain.then((last) => console.log('last', last));\n"
-        "setTimeout(() => console.log('timer'), 1);\n"
+        "setTimeout(() => console.log('timer set after the cap'), 1);\n"
     )
     trace = trace_javascript(snippet)
     assert trace.truncated
-    assert [(line.text, line.queue) for line in trace.lines] == [
-        ("last 24999", "microtask"),
-        ("timer", "timers"),
+    # Past the cap only the queue of a callback is known, not the line that scheduled it.
+    assert [(line.text, line.queue, line.line) for line in trace.lines] == [
+        ("last 24999", "microtask", None),
+        ("timer set before the cap", "timers", 1),
+        ("timer set after the cap", "timers", None),
     ]
 
 

@@ -53,7 +53,8 @@ def test_a_wrong_expectation_fails_with_page_line_id_and_diff(pytester: pytest.P
     result.stdout.fnmatch_lines(
         [
             "*docs/page.md:3: snippet 'order': the real output differs from the expected output*",
-            "-timer  [timers]",
-            "+timer  [timers]",
+            "+sync  [sync]",
+            " timer  [timers]",
+            "-sync  [sync]",
         ]
     )

@@ -9,7 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
-from mkdocs.exceptions import Abort, PluginError
+from mkdocs.exceptions import Abort
 
 PROJECT = Path(__file__).parent.parent
 
@@ -37,14 +37,14 @@ PAGE = """\
 
 === "Second tab"
 
-    ```js {#order .trace}
+    ```js {{#order .trace}}
     console.log("Start");
     setTimeout(() => console.log("Timeout"), 0);
     Promise.resolve().then(() => console.log("Promise"));
     console.log("End");
     ```
 
-    ```text {.expect}
+    ```text {{.expect}}
     Start     sync
     End       sync
     Promise   {promise_queue}
@@ -133,18 +133,28 @@ def test_two_builds_give_identical_pages(tmp_path: Path) -> None:
     assert first == second
 
 
-def test_superfences_is_required_with_a_fix_hint(tmp_path: Path) -> None:
+def build_errors(config_file: Path, caplog: pytest.LogCaptureFixture) -> str:
+    with caplog.at_level(logging.ERROR), pytest.raises(Abort):
+        build_site(config_file)
+    return "\n".join(record.getMessage() for record in caplog.records)
+
+
+def test_superfences_is_required_with_a_fix_hint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config_file = make_site(tmp_path)
     config_file.write_text(config_file.read_text().replace("  - pymdownx.superfences\n", ""))
-    with pytest.raises(PluginError, match="add it to markdown_extensions"):
-        build_site(config_file)
+    assert "requires pymdownx.superfences: add it to markdown_extensions" in build_errors(
+        config_file, caplog
+    )
 
 
-def test_a_bad_fence_fails_the_build_naming_page_and_line(tmp_path: Path) -> None:
+def test_a_bad_fence_fails_the_build_naming_page_and_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config_file = make_site(tmp_path)
     (tmp_path / "docs" / "bad.md").write_text("# Bad\n\n```js {.trace}\nx\n```\n")
-    with pytest.raises(PluginError, match=r"docs/bad.md:3: a traced fence needs an id"):
-        build_site(config_file)
+    assert "docs/bad.md:3: a traced fence needs an id" in build_errors(config_file, caplog)
 
 
 def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:

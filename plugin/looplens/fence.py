@@ -49,6 +49,9 @@ class FenceRenderer:
         self._page = page
         self._snippets = snippets
 
+    def anchor_ids(self) -> set[str]:
+        return set(self._snippets)
+
     def custom_fences(self) -> list[dict[str, Any]]:
         return [
             {"name": name, "class": "highlight", "validator": validate, "format": self.format}

@@ -123,7 +123,9 @@ class OutputBuilder(Generic[Owner]):
             segments.append(_Segment(cursor, (order, 1), piece))
             cursor += piece.size
         if cursor < len(data):
-            segments.append(_Segment(cursor, (len(self._pieces), 0), last))
+            # What is left came last; if both streams have some, stdout's goes first.
+            rank = 0 if stream == "stdout" else 1
+            segments.append(_Segment(cursor, (len(self._pieces), rank), last))
         return segments
 
 

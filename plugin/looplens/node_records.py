@@ -13,8 +13,8 @@ The preload writes facts as they happen, one JSON object a line, each with its t
   the main thread writing a worker's output; ``type`` is the running resource's type once records
   are ``truncated`` (the resource cap was reached). ``died``: an uncaught error while ``exec`` ran.
 
-Each run of a resource is one callback, except Node's internal promise jobs (no user frame): the
-ES module loader runs the module body in one, so what runs in them belongs to whoever queued them.
+Each run of a resource is one callback, except Node's own promise jobs (not ``direct``): the ES
+module loader runs the module body in one, so what runs in them belongs to whoever queued them.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class Run:
     line: int | None
     parent: Run | None
     due: float
-    #: Scheduled from a user frame, not by Node's own plumbing.
-    user: bool
+    #: Scheduled by the snippet itself, not by Node's own plumbing.
+    direct: bool
     t: float = 0.0
     #: User code ran here: it created or queued something from a user frame.
     schedules_user: bool = False
@@ -84,13 +84,13 @@ class Resource:
         return str(self.record["type"])
 
     @property
-    def user(self) -> bool:
+    def direct(self) -> bool:
         """Scheduled by the snippet itself (the timer of its setTimeout, its .then)."""
         return bool(self.record.get("direct"))
 
     @property
     def transparent(self) -> bool:
-        return self.type in PROMISE_TYPES and not self.user
+        return self.type in PROMISE_TYPES and not self.direct
 
 
 class TraceBuilder:
@@ -123,7 +123,7 @@ class TraceBuilder:
 
     def main_run(self, thread: str, index: int = -1) -> Run:
         if thread not in self.mains:
-            main = Run(thread, "sync", "main script", None, None, 0.0, user=True)
+            main = Run(thread, "sync", "main script", None, None, 0.0, direct=True)
             self.mains[thread] = main
             self.runs.append(main)
             self.event(index, "run", main, 0.0)
@@ -213,8 +213,8 @@ class TraceBuilder:
 
     def new_run(self, resource: Resource, parent: Run, due: float) -> Run:
         queue = QUEUE_BY_TYPE.get(resource.type, IO_QUEUE)
-        run = Run(parent.thread, queue, resource.api, resource.line, parent, due, resource.user)
-        if resource.user:
+        run = Run(parent.thread, queue, resource.api, resource.line, parent, due, resource.direct)
+        if resource.direct:
             parent.schedules_user = True
         self.runs.append(run)
         return run
@@ -317,7 +317,7 @@ class TraceBuilder:
         """Only callbacks that tell the reader something: user code ran there, or it printed."""
         if run in self.mains.values() or run.printed or run.schedules_user:
             return True
-        return run.user and run.queue in DIRECT_QUEUES
+        return run.direct and run.queue in DIRECT_QUEUES
 
     @staticmethod
     def parent_id(run: Run, ids: dict[Run, int]) -> int | None:

@@ -33,6 +33,7 @@ def trace_javascript(
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
     does not show a temporary path. Raises TracerError if the file cannot be traced.
     """
+    given_folder = path.absolute().parent
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
@@ -49,7 +50,7 @@ def trace_javascript(
     trace = builder.finish({"stdout": stdout, "stderr": stderr}, exit_code, node_version())
     if display_path is None:
         return trace
-    return _replace_folder(trace, path.parent, display_path)
+    return _replace_folder(trace, (given_folder, path.parent), display_path)
 
 
 def _run(path: Path, fd: int, timeout_s: float) -> tuple[bytes, bytes, int]:
@@ -87,13 +88,14 @@ def _parse(data: bytes) -> list[dict[str, Any]]:
     return records
 
 
-def _replace_folder(trace: Trace, folder: Path, display: str) -> Trace:
-    # The real path too: Node reports files by their real path (/tmp may be a link elsewhere).
-    folders = sorted({str(folder), os.path.realpath(folder)}, key=len, reverse=True)
+def _replace_folder(trace: Trace, folders: tuple[Path, Path], display: str) -> Trace:
+    # The folder as given and as resolved: Node reports files by their real path, while a path
+    # in the snippet's own text may go through a link.
+    names = sorted({str(folder) for folder in folders}, key=len, reverse=True)
 
     def replaced(line: PrintedLine) -> PrintedLine:
         text = line.text
-        for name in folders:
+        for name in names:
             text = text.replace(name, display)
         return replace(line, text=text)
 

@@ -93,6 +93,15 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._renderer.start_page(page_path, traced)
         return markdown
 
+    def on_page_content(
+        self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        # MkDocs validates links to anchors from the HTML it sees before SuperFences' output is
+        # put back, so it cannot see the snippets' ids: declare them.
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= self._renderer.anchor_ids()
+        return html
+
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self._pool is None:
             return

@@ -78,7 +78,8 @@ class TracedSnippetItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.snippet.line - 1, f"{self.snippet.page}::{self.snippet.id}"
+        # pytest shows `path::domain` and reads dots in the domain as nesting: give the bare id.
+        return self.path, self.snippet.line - 1, self.snippet.id
 
 
 class SnippetFile(pytest.File):
@@ -112,7 +113,7 @@ class SnippetFileItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"{self.path.name}: traced output equals a plain run"
+        return self.path, 0, self.name
 
 
 def _lines(trace: Trace, stream: str) -> list[str]:

@@ -14,6 +14,12 @@ const { fileURLToPath } = require('node:url');
 const { isMainThread, threadId } = require('node:worker_threads');
 
 const traceFd = Number(process.env.LOOPLENS_TRACE_FD);
+// A child process started with fork() inherits --require and the environment, but not the trace
+// descriptor (its number may even be the child's IPC channel): only the process that Python
+// started, and its worker threads, which share its pid, trace.
+if (isMainThread && process.env.LOOPLENS_TRACE_PID === undefined) {
+  process.env.LOOPLENS_TRACE_PID = String(process.pid);
+}
 // Enough resources for any teaching snippet; past it, records stop but writes are still recorded.
 const MAX_RESOURCES = 20000;
 // The user frame can sit below hook, timer and promise internals and the ESM loader.
@@ -35,7 +41,8 @@ const API_NAMES = new Map([
   ['queueMicrotask', 'queueMicrotask'], ['nextTick', 'process.nextTick'],
 ]);
 
-if (Number.isInteger(traceFd) && traceFd > 2) {
+const ours = process.env.LOOPLENS_TRACE_PID === String(process.pid);
+if (ours && Number.isInteger(traceFd) && traceFd > 2) {
   install();
 }
 
@@ -47,6 +54,9 @@ function install() {
   const types = new WeakMap();
   let resources = 0;
   let truncated = false;
+  // Past the cap, the runs of resources recorded before it are still recorded (a timer set early
+  // may print late); asyncIds only grow, so those are the ids up to this one.
+  let lastRecorded = 0;
   // True while the tracer runs (its own records, or a traced write): resources created then are
   // the tracer's or the stream's, not the snippet's, and are not recorded.
   let busy = false;
@@ -111,8 +121,10 @@ function install() {
     if (!file.startsWith('node:')) return null;
     if (callSite.isConstructor()) return `new ${name}`;
     const method = callSite.getMethodName();
-    const type = callSite.getTypeName();
+    const type = (callSite.getTypeName() || '').replace(/^_+/, '');
     if (method && type && type !== 'Object') return `${type}.${method}`;
+    // Globals that Node installs at startup (fetch, structuredClone) go by their own name.
+    if (file.startsWith('node:internal/bootstrap/')) return name;
     // node:internal/fs/promises readFile → fs.promises.readFile; node:internal/crypto/pbkdf2
     // pbkdf2 → crypto.pbkdf2.
     const bare = name.replace(/^.*\./, '');
@@ -149,7 +161,7 @@ function install() {
     resource.close = function closeTraced(callback, ...rest) {
       if (typeof callback !== 'function') return close.call(this, callback, ...rest);
       return close.call(this, function onCloseTraced(...args) {
-        if (!busy && !truncated) emit({ k: 'close', id: asyncHooks.executionAsyncId() });
+        if (!busy) emit({ k: 'close', id: asyncHooks.executionAsyncId() });
         return callback.apply(this, args);
       }, ...rest);
     };
@@ -182,6 +194,7 @@ function install() {
       if (type === 'Timeout') record.delay = resource._idleTimeout;
       if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(resource);
       emit(record);
+      lastRecorded = id;
     } finally {
       busy = false;
     }
@@ -189,7 +202,7 @@ function install() {
 
   function simple(kind) {
     return (id) => {
-      if (busy || truncated) return;
+      if (busy || id > lastRecorded) return;
       busy = true;
       try {
         emit({ k: kind, id });
@@ -200,7 +213,7 @@ function install() {
   }
 
   function promiseResolve(id) {
-    if (busy || truncated) return;
+    if (busy || id > lastRecorded) return;
     busy = true;
     try {
       emit({ k: 'resolve', id, exec: asyncHooks.executionAsyncId() });
@@ -231,7 +244,8 @@ function install() {
       try {
         const output = written(chunk, rest[0]);
         if (output) {
-          const record = { k: 'print', stream: name, ...output, exec: asyncHooks.executionAsyncId() };
+          const exec = asyncHooks.executionAsyncId();
+          const record = { k: 'print', stream: name, ...output, exec };
           if (isRelay()) record.relay = true;
           if (truncated) record.type = resourceType(asyncHooks.executionAsyncResource());
           emit(record);
