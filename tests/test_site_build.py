@@ -76,7 +76,8 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
     block = page.select_one('div.looplens[data-looplens-id="order"]')
     assert block is not None
     assert block.select_one("#order") is not None, "the snippet id is the block's anchor"
-    assert block.select_one(".highlight .filename").get_text() == "order.js"
+    title = block.select_one(".highlight .filename")
+    assert title is not None and title.get_text() == "order.js"
     rows = [
         [cell.get_text() for cell in row.select("td")]
         for row in block.select(".looplens-output table tbody tr")

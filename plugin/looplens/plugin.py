@@ -15,6 +15,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.expectation import check
@@ -36,6 +37,10 @@ class LooplensConfig(Config):
     """Seconds one snippet may run before its trace fails."""
     concurrency = c.Type(int, default=0)
     """Snippets traced at once; 0 means two per core."""
+    cache = c.Type(bool, default=True)
+    """Keep traces on disk, by a digest of everything that can change them."""
+    cache_dir = c.Type(str, default=".cache/plugin/looplens")
+    """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
 
@@ -72,7 +77,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return files
         files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
         self._started = time.perf_counter()
-        self._pool = TracePool(self.config.concurrency, RunOptions(timeout_s=self.config.timeout))
+        cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
+        self._pool = TracePool(
+            self.config.concurrency, RunOptions(timeout_s=self.config.timeout), cache
+        )
         # Submit every snippet of the build now, so they all run while pages are being read.
         for file in files.documentation_pages():
             for snippet in self._collect(
@@ -106,7 +114,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         if self._pool is None:
             return
         elapsed = time.perf_counter() - self._started
-        log.info(f"traced {self._pool.submitted} snippets in {elapsed:.1f} s")
+        total, cached = self._pool.submitted, self._pool.cached
+        log.info(
+            f"{total} snippets: {total - cached} traced, {cached} from the cache, in {elapsed:.1f} s"
+        )
         self._pool.close()
         self._pool = None
 

@@ -8,16 +8,19 @@ names.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from looplens import __version__
+from looplens.cache import TraceCache
 from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
+from looplens.runtimes import node_version
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
@@ -44,9 +47,31 @@ def trace_snippet(snippet: Snippet, options: RunOptions = RunOptions()) -> Trace
 
 
 def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
-    """What decides a result: the code, its file name and language, the limits, the tracer."""
-    parts = (snippet.language, snippet.filename, snippet.source, repr(options), __version__)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    """What decides a result: the code, its file name and language, the limits, the runtime and
+    its version, and the tracer's own code."""
+    runtime = node_version() if snippet.language == "javascript" else sys.version
+    parts = (snippet.language, snippet.filename, snippet.source, repr(options), runtime)
+    return hashlib.sha256("\0".join((*parts, tracer_digest())).encode()).hexdigest()
+
+
+@functools.cache
+def tracer_digest() -> str:
+    """A digest of the code that produces traces: any change to it invalidates cached traces."""
+    package = Path(__file__).parent
+    files = sorted(
+        [
+            *package.glob("tracers/**/*.*"),
+            *package.glob("node_*.py"),
+            *package.glob("python_*.py"),
+            package / "trace.py",
+        ]
+    )
+    digest = hashlib.sha256()
+    for file in files:
+        if file.is_file() and "__pycache__" not in file.parts:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def default_concurrency() -> int:
@@ -55,20 +80,41 @@ def default_concurrency() -> int:
 
 
 class TracePool:
-    """Runs traces in the background; the same code with the same options runs only once."""
+    """Runs traces in the background; the same code with the same options runs only once, and
+    not at all when the cache has its trace."""
 
-    def __init__(self, concurrency: int = 0, options: RunOptions = RunOptions()) -> None:
+    def __init__(
+        self,
+        concurrency: int = 0,
+        options: RunOptions = RunOptions(),
+        cache: TraceCache | None = None,
+    ) -> None:
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency or default_concurrency(), thread_name_prefix="looplens"
         )
         self._options = options
+        self._cache = cache
         self._futures: dict[str, Future[Trace]] = {}
+        self.cached = 0
 
     def submit(self, snippet: Snippet) -> Future[Trace]:
         digest = snippet_digest(snippet, self._options)
         if digest not in self._futures:
-            self._futures[digest] = self._executor.submit(trace_snippet, snippet, self._options)
+            cached = self._cache.get(digest) if self._cache else None
+            if cached is not None:
+                self.cached += 1
+                self._futures[digest] = Future()
+                self._futures[digest].set_result(cached)
+            else:
+                self._futures[digest] = self._executor.submit(self._trace, snippet, digest)
         return self._futures[digest]
+
+    def _trace(self, snippet: Snippet, digest: str) -> Trace:
+        trace = trace_snippet(snippet, self._options)
+        # A truncated trace depends on where the cap fell: run it again rather than keep it.
+        if self._cache is not None and not trace.truncated:
+            self._cache.put(digest, trace)
+        return trace
 
     def result(self, snippet: Snippet) -> Trace:
         return self.submit(snippet).result()
