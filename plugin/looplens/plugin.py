@@ -116,7 +116,8 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         elapsed = time.perf_counter() - self._started
         total, cached = self._pool.submitted, self._pool.cached
         log.info(
-            f"{total} snippets: {total - cached} traced, {cached} from the cache, in {elapsed:.1f} s"
+            f"{total} snippets: {total - cached} traced, {cached} from the cache, "
+            f"in {elapsed:.1f} s"
         )
         self._pool.close()
         self._pool = None
