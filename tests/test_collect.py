@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from looplens.collect import collect_snippets, iter_fences
 from looplens.errors import SnippetError
 from looplens.snippet import ExpectedLine

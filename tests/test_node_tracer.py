@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
 from looplens.runtimes import node_binary, node_version
@@ -169,7 +170,7 @@ def test_micro_vs_macro_events(runs: dict[str, CaseRun]) -> None:
 def test_a_then_is_queued_when_its_promise_resolves(runs: dict[str, CaseRun]) -> None:
     trace = runs["promise_chain_timers.js"].trace
     slept = trace.callback(trace.lines[1].callback)
-    assert (slept.api, slept.line, slept.t) == (".then", 4, 10)
+    assert (slept.api, slept.line, slept.t) == (".then", 7, 10)
     timer = trace.callback(slept.parent or 0)
     assert (timer.api, timer.queue, timer.t) == ("setTimeout", "timers", 10)
     queued = next(

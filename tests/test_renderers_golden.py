@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from looplens.render_mermaid import render_mermaid
 from looplens.render_table import render_table, render_text
 from looplens.trace import Trace

@@ -105,6 +105,8 @@ class Trace:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trace:
+        if not isinstance(data, dict):
+            raise ValueError(f"a trace is a JSON object, not {type(data).__name__}")
         version = data.get("version")
         if version != TRACE_VERSION:
             raise ValueError(f"unsupported trace version {version!r} (expected {TRACE_VERSION})")
