@@ -45,6 +45,21 @@ class LooplensConfig(Config):
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
 
 
+class _ProgressLog:
+    """Says how far a long cold build is, at most every two seconds, so it never looks stuck."""
+
+    INTERVAL_S = 2.0
+
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def report(self, finished: int, to_run: int) -> None:
+        now = time.perf_counter()
+        if now - self._last >= self.INTERVAL_S and finished < to_run:
+            self._last = now
+            log.info(f"traced {finished}/{to_run} snippets")
+
+
 class LooplensPlugin(BasePlugin[LooplensConfig]):
     def __init__(self) -> None:
         self._renderer = FenceRenderer()
@@ -81,6 +96,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool = TracePool(
             self.config.concurrency, RunOptions(timeout_s=self.config.timeout), cache
         )
+        self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
         for file in files.documentation_pages():
             for snippet in self._collect(

@@ -13,6 +13,8 @@ import hashlib
 import os
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +97,11 @@ class TracePool:
         self._options = options
         self._cache = cache
         self._futures: dict[str, Future[Trace]] = {}
+        self._lock = threading.Lock()
         self.cached = 0
+        self.finished = 0
+        #: Called from worker threads after each trace that really ran: (finished, to run).
+        self.on_progress: Callable[[int, int], None] | None = None
 
     def submit(self, snippet: Snippet) -> Future[Trace]:
         digest = snippet_digest(snippet, self._options)
@@ -106,8 +112,17 @@ class TracePool:
                 self._futures[digest] = Future()
                 self._futures[digest].set_result(cached)
             else:
-                self._futures[digest] = self._executor.submit(self._trace, snippet, digest)
+                future = self._executor.submit(self._trace, snippet, digest)
+                future.add_done_callback(self._count)
+                self._futures[digest] = future
         return self._futures[digest]
+
+    def _count(self, _: Future[Trace]) -> None:
+        with self._lock:
+            self.finished += 1
+            finished, to_run = self.finished, self.submitted - self.cached
+        if self.on_progress is not None:
+            self.on_progress(finished, to_run)
 
     def _trace(self, snippet: Snippet, digest: str) -> Trace:
         trace = trace_snippet(snippet, self._options)
