@@ -1,0 +1,202 @@
+"""Build speed of a generated site with 100 JavaScript and 30 Python traced snippets.
+
+Prints, measured in one run on this machine (medians of --runs runs each):
+- the plain build (plugin disabled), the cold build (empty cache) and the warm build (full cache),
+  each a `mkdocs build` process;
+- a serve-style rebuild (in one long-lived process, as `mkdocs serve` does) after editing one
+  snippet, against the same rebuild without an edit plus that snippet's own trace time;
+- the parallel floor: the snippets' plain run times added up and divided by the cores, or the
+  longest one, whichever is larger;
+- running each JavaScript snippet as its own `node` process, one after the other.
+
+    .venv/bin/python benchmarks/build_speed.py [--runs 3] [--js 100] [--py 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+
+from looplens.node_tracer import trace_javascript
+from looplens.runtimes import node_binary
+
+SNIPPETS_PER_PAGE = 10
+
+JS_TEMPLATE = """\
+console.log("start {n}");
+setTimeout(() => console.log("timeout {n}"), {delay});
+setImmediate(() => console.log("immediate {n}"));
+Promise.resolve().then(() => console.log("promise {n}"));
+process.nextTick(() => console.log("tick {n}"));
+"""
+
+PY_TEMPLATE = """\
+import asyncio
+
+
+async def worker(name, delay):
+    await asyncio.sleep(delay)
+    print(f"{{name}} done {n}")
+
+
+async def main():
+    print("start {n}")
+    await asyncio.gather(worker("a", 0.{delay:02d}), worker("b", 0.01))
+
+
+asyncio.run(main())
+"""
+
+CONFIG = """\
+site_name: bench
+theme:
+  name: material
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+plugins:
+  - looplens:
+      enabled: {enabled}
+      cache_dir: cache
+"""
+
+
+def generate(root: Path, js_count: int, py_count: int) -> list[Path]:
+    """The site, and each snippet also as a file (for the plain runs)."""
+    (root / "docs").mkdir(parents=True)
+    (root / "plain").mkdir()
+    files: list[Path] = []
+    snippets = [("js", JS_TEMPLATE, n) for n in range(js_count)]
+    snippets += [("python", PY_TEMPLATE, n) for n in range(py_count)]
+    for page_number in range(0, len(snippets), SNIPPETS_PER_PAGE):
+        fences = []
+        for language, template, n in snippets[page_number : page_number + SNIPPETS_PER_PAGE]:
+            code = template.format(n=n, delay=n % 20)
+            fences.append(
+                f"## Snippet {language} {n}\n\n```{language} {{#s-{language}-{n} .trace}}\n"
+                f"{code}```\n"
+            )
+            suffix = ".js" if language == "js" else ".py"
+            files.append(root / "plain" / f"s{n}{suffix}")
+            files[-1].write_text(code)
+        page = f"# Page {page_number}\n\n" + "\n".join(fences)
+        (root / "docs" / f"page{page_number // SNIPPETS_PER_PAGE}.md").write_text(page)
+    (root / "docs" / "index.md").write_text("# Bench\n")
+    return files
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def build(root: Path, *, enabled: bool = True) -> None:
+    (root / "mkdocs.yml").write_text(CONFIG.format(enabled=str(enabled).lower()))
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q"],
+        cwd=root,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+def build_in_process(root: Path) -> None:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        mkdocs_build(load_config(str(root / "mkdocs.yml")))
+    finally:
+        os.chdir(previous)
+
+
+def median_of(runs: int, prepare: Callable[[], object], action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        prepare()
+        times.append(timed(action))
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--js", type=int, default=100)
+    parser.add_argument("--py", type=int, default=30)
+    arguments = parser.parse_args()
+    cores = os.cpu_count() or 1
+
+    with tempfile.TemporaryDirectory(prefix="looplens-bench-") as folder:
+        root = Path(folder)
+        files = generate(root, arguments.js, arguments.py)
+        cache = root / "cache"
+        edited_page = root / "docs" / "page0.md"
+        original = edited_page.read_text()
+
+        def clear_cache() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+
+        def edit_one_snippet() -> None:
+            edited_page.write_text(original.replace('"start 0"', f'"start 0 {time.time_ns()}"'))
+
+        plain = median_of(arguments.runs, lambda: None, lambda: build(root, enabled=False))
+        cold = median_of(arguments.runs, clear_cache, lambda: build(root))
+        warm = median_of(arguments.runs, lambda: None, lambda: build(root))
+        build_in_process(root)  # imports and first-build costs, which `mkdocs serve` pays once
+        serve_warm = median_of(arguments.runs, lambda: None, lambda: build_in_process(root))
+        serve_edit = median_of(arguments.runs, edit_one_snippet, lambda: build_in_process(root))
+        edited_page.write_text(original)
+        edited_trace = median_of(arguments.runs, lambda: None, lambda: trace_javascript(files[0]))
+
+        plain_runs = {file: timed(functools.partial(run_plain, file)) for file in files}
+        js_serial = sum(seconds for file, seconds in plain_runs.items() if file.suffix == ".js")
+        floor = max(sum(plain_runs.values()) / cores, max(plain_runs.values()))
+
+    rows = [
+        ("plain build (plugin disabled)", plain, ""),
+        (
+            "cold build",
+            cold,
+            f"overhead {cold - plain:.2f} s = {(cold - plain) / floor:.2f} × floor (target ≤ 1.5)",
+        ),
+        ("warm build", warm, f"{warm / plain:.2f} × plain (target ≤ 1.10)"),
+        ("serve-style rebuild, nothing edited", serve_warm, ""),
+        (
+            "serve-style rebuild after editing one snippet",
+            serve_edit,
+            f"{serve_edit / (serve_warm + edited_trace):.2f} × (rebuild + its trace"
+            f" {edited_trace * 1000:.0f} ms) (target ≤ 1.20)",
+        ),
+        ("parallel floor", floor, f"{cores} cores"),
+        (
+            f"{arguments.js} JS snippets, one node process each, serially",
+            js_serial,
+            f"{js_serial / warm:.1f} × the warm build (target ≥ 10)",
+        ),
+    ]
+    print(f"{arguments.js} JS + {arguments.py} Python snippets, medians of {arguments.runs} runs")
+    for name, seconds, note in rows:
+        print(f"{name:<58} {seconds:7.2f} s   {note}")
+
+
+def run_plain(file: Path) -> None:
+    runtime = str(node_binary()) if file.suffix == ".js" else sys.executable
+    subprocess.run([runtime, str(file)], cwd=file.parent, capture_output=True, check=True)
+
+
+if __name__ == "__main__":
+    main()
