@@ -64,3 +64,21 @@ def test_an_empty_expectation_means_no_output() -> None:
 def test_format_block_aligns_queues() -> None:
     trace = run(("Start", "stdout", "sync"), ("Promise", "stdout", "microtask"))
     assert format_block(trace.lines) == "Start    sync\nPromise  microtask"
+
+
+def test_an_ellipsis_line_stands_for_any_number_of_lines() -> None:
+    trace = run(
+        ("main done", "stdout", "task"),
+        ("Traceback (most recent call last):", "stderr", "sync"),
+        ('  File "x.py", line 3', "stderr", "sync"),
+        ("ValueError: lost", "stderr", "sync"),
+    )
+    assert check(trace, parse_expectation("main done\n...\nValueError: lost", fence_line=1)) is None
+    assert check(trace, parse_expectation("...\nValueError: lost", fence_line=1)) is None
+    assert check(trace, parse_expectation("main done\n...", fence_line=1)) is None
+    assert check(trace, parse_expectation("main done\n...\nmain done", fence_line=1)) is not None
+    assert check(trace, parse_expectation("...  sync", fence_line=1)) is not None, (
+        "an ellipsis with a queue only stands for lines of that queue"
+    )
+    assert check(trace, parse_expectation("main done\n...  sync", fence_line=1)) is None
+    assert check(run(), parse_expectation("...", fence_line=1)) is None

@@ -8,6 +8,9 @@ the queue it ran from:
 
 The queue is only read when the last word is a queue name and at least two spaces separate it from
 the text, so that ordinary printed text ending in a word such as "sync" stays text.
+
+A line that is only `...` stands for any number of printed lines, even none (with a queue: any
+number of lines from that queue). It keeps stack traces and runtime versions out of expectations.
 """
 
 from __future__ import annotations
@@ -61,11 +64,29 @@ def format_block(lines: Sequence[PrintedLine]) -> str:
     return "\n".join(f"{line.text.ljust(width)}  {line.queue}".rstrip() for line in lines)
 
 
+ELLIPSIS = "..."
+
+
 def _matches(actual: Sequence[PrintedLine], expected: Sequence[ExpectedLine]) -> bool:
-    return len(actual) == len(expected) and all(
-        real.text == wanted.text and wanted.queue in (None, real.queue)
-        for real, wanted in zip(actual, expected, strict=True)
-    )
+    # reachable[j]: the first i actual lines can match the first j expected lines.
+    reachable = [True] + [False] * len(expected)
+    for position, wanted in enumerate(expected):
+        if wanted.text == ELLIPSIS:
+            reachable[position + 1] = reachable[position]
+    for real in actual:
+        previous = reachable
+        reachable = [False] * (len(expected) + 1)
+        for position, wanted in enumerate(expected):
+            queue_fits = wanted.queue in (None, real.queue)
+            if wanted.text == ELLIPSIS:
+                reachable[position + 1] = (
+                    (previous[position + 1] or previous[position]) and queue_fits
+                ) or reachable[position]
+            else:
+                reachable[position + 1] = (
+                    previous[position] and queue_fits and real.text == wanted.text
+                )
+    return reachable[-1]
 
 
 def _queue_stated(expectation: Expectation, index: int) -> bool:
