@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Material prints a notice about MkDocs 2 on every build; it is not about this site.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test lint clean
 
