@@ -163,3 +163,23 @@ def test_the_documentation_site_builds_strictly(tmp_path: Path) -> None:
     build(config)
     page = (tmp_path / "site" / "node" / "microtasks-vs-macrotasks" / "index.html").read_text()
     assert 'id="micro-vs-macro"' in page
+
+
+def test_a_rebuild_retraces_only_the_edited_snippet(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_file = make_site(tmp_path)
+    page = tmp_path / "docs" / "second.md"
+    page.write_text('# Second\n\n```js {#second .trace}\nconsole.log("one");\n```\n')
+
+    def summary() -> str:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            build_site(config_file)
+        return next(r.getMessage() for r in caplog.records if "snippets:" in r.getMessage())
+
+    assert "2 snippets: 2 traced, 0 from the cache" in summary()
+    assert "2 snippets: 0 traced, 2 from the cache" in summary()
+    page.write_text(page.read_text().replace('"one"', '"two"'))
+    assert "2 snippets: 1 traced, 1 from the cache" in summary()
+    assert (tmp_path / ".cache" / "plugin" / "looplens").is_dir()
