@@ -131,3 +131,32 @@ def test_duplicate_ids_on_a_page_are_an_error() -> None:
 def test_an_untraceable_language_is_named() -> None:
     with pytest.raises(SnippetError, match="cannot trace language 'rust'"):
         collect("```rust {#r .trace}\nfn main() {}\n```\n")
+
+
+def test_an_unclosed_traced_fence_is_an_error() -> None:
+    with pytest.raises(SnippetError, match=r"docs/page.md:3: the traced fence is never closed"):
+        collect("# T\n\n```js {#open .trace}\nconsole.log(1)\n")
+
+
+def test_the_language_may_be_given_as_the_first_class() -> None:
+    [snippet] = collect("```{.js #as-class .trace}\nx\n```\n")
+    assert (snippet.id, snippet.language, snippet.filename) == (
+        "as-class",
+        "javascript",
+        "as-class.js",
+    )
+
+
+@pytest.mark.parametrize("filename", ["../escaped.js", "sub/dir.js", ".hidden.js"])
+def test_a_filename_must_be_a_plain_name(filename: str) -> None:
+    with pytest.raises(SnippetError, match="must be a plain file name"):
+        collect(f'```js {{#f .trace filename="{filename}"}}\nx\n```\n')
+
+
+def test_the_expected_exit_code_and_clock_are_read() -> None:
+    [snippet] = collect('```python {#p .trace exit=1 clock="real"}\nraise SystemExit(1)\n```\n')
+    assert (snippet.exit_code, snippet.clock, snippet.filename) == (1, "real", "p.py")
+    with pytest.raises(SnippetError, match="exit must be a number"):
+        collect("```js {#e .trace exit=yes}\nx\n```\n")
+    with pytest.raises(SnippetError, match='clock must be "virtual" or "real"'):
+        collect('```js {#c .trace clock="fast"}\nx\n```\n')

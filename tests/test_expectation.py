@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from looplens.expectation import check, format_block, parse_expectation
-from looplens.snippet import ExpectedLine
+import dataclasses
+
+from looplens.expectation import check, format_block, parse_expectation, verify
+from looplens.snippet import ExpectedLine, Snippet
 from looplens.trace import Callback, PrintedLine, Trace
 
 
@@ -82,3 +84,33 @@ def test_an_ellipsis_line_stands_for_any_number_of_lines() -> None:
     )
     assert check(trace, parse_expectation("main done\n...  sync", fence_line=1)) is None
     assert check(run(), parse_expectation("...", fence_line=1)) is None
+
+
+def snippet(expected: str | None, exit_code: int = 0) -> Snippet:
+    expectation = parse_expectation(expected, fence_line=9) if expected is not None else None
+    return Snippet("s", "javascript", "s.js", "", "docs/p.md", 3, expectation, exit_code=exit_code)
+
+
+def test_verify_passes_a_run_that_is_what_the_fence_says() -> None:
+    trace = run(("x", "stdout", "sync"))
+    assert verify(snippet("x  sync"), trace) is None
+    assert verify(snippet(None), trace) is None
+
+
+def test_an_unexpected_exit_code_fails_even_without_expected_output() -> None:
+    crashed = dataclasses.replace(run(("boom", "stderr", "sync")), exit_code=1)
+    verdict = verify(snippet(None), crashed)
+    assert verdict is not None and verdict.output is None
+    assert verdict.message() == (
+        "the snippet exited with code 1, not 0 (if that is the point, add exit=1 to the fence)"
+    )
+    assert verify(snippet(None, exit_code=1), crashed) is None
+
+
+def test_a_verdict_message_has_reason_diff_and_the_block_to_paste() -> None:
+    verdict = verify(snippet("y  sync"), run(("x", "stdout", "sync")))
+    assert verdict is not None
+    lines = verdict.message().splitlines()
+    assert lines[0] == "the real output differs from the expected output (fence at line 9)"
+    assert "-y  [sync]" in lines and "+x  [sync]" in lines
+    assert lines[-2:] == ["If the real output is right, the expectation reads:", "x  sync"]

@@ -183,3 +183,47 @@ def test_a_rebuild_retraces_only_the_edited_snippet(
     page.write_text(page.read_text().replace('"one"', '"two"'))
     assert "2 snippets: 1 traced, 1 from the cache" in summary()
     assert (tmp_path / ".cache" / "plugin" / "looplens").is_dir()
+
+
+def test_a_snippet_that_crashes_unannounced_fails_a_strict_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_file = make_site(tmp_path)
+    page = tmp_path / "docs" / "crash.md"
+    page.write_text('# Crash\n\n```js {#typo .trace}\nconsole.log("a"\n```\n')
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):
+        build_site(config_file, strict=True)
+    message = "\n".join(record.getMessage() for record in caplog.records)
+    assert "docs/crash.md:3: snippet 'typo': the snippet exited with code 1, not 0" in message
+    page.write_text(page.read_text().replace(".trace}", ".trace exit=1}"))
+    build_site(config_file, strict=True)
+
+
+def test_a_snippet_id_equal_to_a_heading_id_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_file = make_site(tmp_path)
+    (tmp_path / "docs" / "same.md").write_text(
+        "# Same\n\n## Order\n\n```js {#order .trace}\nconsole.log(1)\n```\n"
+    )
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):
+        build_site(config_file, strict=True)
+    assert any(
+        "docs/same.md: snippet id 'order' is also the id of a heading" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_an_included_file_shows_its_code_even_without_the_snippets_extension(
+    tmp_path: Path,
+) -> None:
+    config_file = make_site(tmp_path)
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "hello.js").write_text('console.log("from the file");\n')
+    (tmp_path / "docs" / "index.md").write_text(
+        '# Include\n\n```js {#included .trace}\n--8<-- "hello.js"\n```\n'
+    )
+    page = build_site(config_file, strict=True)
+    code = page.select_one('div.looplens[data-looplens-id="included"] .highlight code')
+    assert code is not None and code.get_text().strip() == 'console.log("from the file");'
+    assert "--8<--" not in page.decode()

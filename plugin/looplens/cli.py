@@ -13,10 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from looplens.errors import LooplensError
-from looplens.node_tracer import trace_javascript
 from looplens.render_mermaid import render_mermaid
 from looplens.render_table import render_text
-from looplens.run import DEFAULT_TIMEOUT_S
+from looplens.run import DEFAULT_TIMEOUT_S, trace_file
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 
@@ -26,7 +25,7 @@ FORMATS = ("table", "json", "mermaid")
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        trace = _trace_file(Path(arguments.file), arguments.timeout)
+        trace = _trace_file(Path(arguments.file), arguments.timeout, not arguments.real_time)
     except LooplensError as error:
         print(f"looplens: {error}", file=sys.stderr)
         return 2
@@ -34,16 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _trace_file(path: Path, timeout_s: float) -> Trace:
+def _trace_file(path: Path, timeout_s: float, virtual_time: bool) -> Trace:
     if not path.is_file():
         raise LooplensError(f"{path}: no such file")
-    language = FILE_LANGUAGES.get(path.suffix)
-    if language is None:
+    if path.suffix not in FILE_LANGUAGES:
         known = ", ".join(sorted(FILE_LANGUAGES))
         raise LooplensError(f"{path}: cannot trace '{path.suffix}' files (known: {known})")
-    if language != "javascript":
-        raise LooplensError(f"{path}: tracing {language} is not supported yet")
-    return trace_javascript(path.resolve(), timeout_s=timeout_s)
+    return trace_file(path.resolve(), timeout_s=timeout_s, virtual_time=virtual_time)
 
 
 def _format(trace: Trace, output_format: str) -> str:
@@ -70,11 +66,16 @@ def _parser() -> argparse.ArgumentParser:
         prog="looplens", description="Trace event-loop snippets and show what really ran, and when."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    trace = commands.add_parser("trace", help="trace one snippet file (.js, .cjs, .mjs, .ts)")
+    trace = commands.add_parser("trace", help="trace one snippet file (.js .cjs .mjs .ts .py)")
     trace.add_argument("file", help="the snippet to run")
     trace.add_argument("--format", choices=FORMATS, default="table", help="output format")
     trace.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds before giving up"
+    )
+    trace.add_argument(
+        "--real-time",
+        action="store_true",
+        help="Python: let asyncio's timers wait in real time instead of jumping over sleeps",
     )
     return parser
 

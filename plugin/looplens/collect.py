@@ -53,6 +53,8 @@ class Fence:
     #: 1-based line of the opening fence.
     line: int
     prefix: str
+    #: False when the page ended before a closing fence.
+    closed: bool = True
 
     def option(self, name: str) -> str | None:
         return dict(self.options).get(name)
@@ -73,7 +75,7 @@ def iter_fences(markdown: str) -> Iterator[Fence]:
         while end < len(lines) and not closing.match(lines[end]):
             end += 1
         body = "\n".join(_strip_prefix(line, prefix) for line in lines[index + 1 : end])
-        yield _fence_from_header(opening["info"], body, index + 1, prefix)
+        yield _fence_from_header(opening["info"], body, index + 1, prefix, end < len(lines))
         index = end + 1
 
 
@@ -116,6 +118,8 @@ def _snippet(
     fence: Fence, expect: Fence | None, page: str, include_roots: Sequence[Path]
 ) -> Snippet:
     where = f"{page}:{fence.line}"
+    if not fence.closed:
+        raise SnippetError(f"{where}: the traced fence is never closed")
     if not fence.id:
         raise SnippetError(
             f"{where}: a traced fence needs an id, "
@@ -135,13 +139,38 @@ def _snippet(
     language, extension = FENCE_LANGUAGES[fence.lang]
     source, include = _source(fence, where, include_roots)
     filename = fence.option("filename") or (Path(include).name if include else fence.id + extension)
+    if "/" in filename or "\\" in filename or filename.startswith("."):
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': filename '{filename}' must be a plain file name"
+        )
     if FILE_LANGUAGES.get(Path(filename).suffix) != language:
         raise SnippetError(
             f"{where}: snippet '{fence.id}': filename '{filename}' "
             f"does not fit language '{fence.lang}'"
         )
+    clock = fence.option("clock") or "virtual"
+    if clock not in ("virtual", "real"):
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': clock must be \"virtual\" or \"real\", not '{clock}'"
+        )
+    exit_code = fence.option("exit") or "0"
+    if not exit_code.isdigit():
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': exit must be a number, not '{exit_code}'"
+        )
     expectation = _expectation(expect, page, fence.id) if expect else None
-    return Snippet(fence.id, language, filename, source, page, fence.line, expectation, include)
+    return Snippet(
+        fence.id,
+        language,
+        filename,
+        source,
+        page,
+        fence.line,
+        expectation,
+        include,
+        clock,
+        int(exit_code),
+    )
 
 
 def _source(fence: Fence, where: str, include_roots: Sequence[Path]) -> tuple[str, str | None]:
@@ -187,10 +216,10 @@ def _reject_duplicate_ids(snippets: list[Snippet]) -> None:
         seen[snippet.id] = snippet
 
 
-def _fence_from_header(info: str, body: str, line: int, prefix: str) -> Fence:
+def _fence_from_header(info: str, body: str, line: int, prefix: str, closed: bool) -> Fence:
     header = _INFO.match(info)
     if header is None:
-        return Fence("", "", (), (), body, line, prefix)
+        return Fence("", "", (), (), body, line, prefix, closed)
     attrs, _ = get_attrs_and_remainder(header["attrs"] or "")
     fence_id, classes, options = "", [], []
     for key, value in attrs:
@@ -200,7 +229,10 @@ def _fence_from_header(info: str, body: str, line: int, prefix: str) -> Fence:
             classes.append(value or "")
         else:
             options.append((key, value if value is not None else key))
-    return Fence(header["lang"] or "", fence_id, tuple(classes), tuple(options), body, line, prefix)
+    lang = header["lang"] or ""
+    if not lang and classes:
+        lang = classes.pop(0)  # SuperFences reads `{.js #id}` as language js, as here
+    return Fence(lang, fence_id, tuple(classes), tuple(options), body, line, prefix, closed)
 
 
 def _strip_prefix(line: str, prefix: str) -> str:

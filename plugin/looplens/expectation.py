@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from looplens.snippet import Expectation, ExpectedLine
+from looplens.snippet import Expectation, ExpectedLine, Snippet
 from looplens.trace import QUEUES, PrintedLine, Trace
 
 _QUEUE_SUFFIX = re.compile(rf"^(?P<text>.*?)(?:\t+| {{2,}})(?P<queue>{'|'.join(QUEUES)})[ \t]*$")
@@ -33,6 +33,43 @@ class Mismatch:
     diff: str
     #: The real output written as an expectation block, for the author to paste if it is right.
     actual_block: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Everything wrong with one run of a snippet: its output, its exit code."""
+
+    reasons: tuple[str, ...]
+    output: Mismatch | None
+
+    def message(self) -> str:
+        """The reasons, the diff and the block to paste, as one message."""
+        parts = ["; ".join(self.reasons)]
+        if self.output is not None:
+            parts += [self.output.diff, "If the real output is right, the expectation reads:"]
+            parts.append(self.output.actual_block)
+        return "\n".join(parts)
+
+
+def verify(snippet: Snippet, trace: Trace) -> Verdict | None:
+    """None when the run is what the author said: the expected output, the expected exit code.
+
+    A snippet that exits with an error without saying so (`exit=1` on the fence) is a problem
+    even with no expected output: a page must never show a broken snippet silently.
+    """
+    reasons = []
+    output = check(trace, snippet.expectation) if snippet.expectation else None
+    if output is not None and snippet.expectation is not None:
+        reasons.append(
+            "the real output differs from the expected output "
+            f"(fence at line {snippet.expectation.fence_line})"
+        )
+    if trace.exit_code != snippet.exit_code:
+        reasons.append(
+            f"the snippet exited with code {trace.exit_code}, not {snippet.exit_code} "
+            f"(if that is the point, add exit={trace.exit_code} to the fence)"
+        )
+    return Verdict(tuple(reasons), output) if reasons else None
 
 
 def parse_expectation(

@@ -16,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
 from looplens.collect import EXPECT_CLASS, TRACE_CLASS
-from looplens.expectation import Mismatch
+from looplens.expectation import Verdict
 from looplens.render_block import render_snippet
 from looplens.snippet import FENCE_LANGUAGES, Snippet
 from looplens.trace import Trace
@@ -35,7 +35,7 @@ class FenceError(SuperFencesException, PluginError):  # type: ignore[misc]
 class TracedSnippet:
     snippet: Snippet
     trace: Trace
-    mismatch: Mismatch | None
+    verdict: Verdict | None
 
 
 class FenceRenderer:
@@ -44,13 +44,16 @@ class FenceRenderer:
     def __init__(self) -> None:
         self._page = ""
         self._snippets: dict[str, TracedSnippet] = {}
+        self._rendered: set[str] = set()
 
     def start_page(self, page: str, snippets: dict[str, TracedSnippet]) -> None:
         self._page = page
         self._snippets = snippets
+        self._rendered = set()
 
     def anchor_ids(self) -> set[str]:
-        return set(self._snippets)
+        """The ids of the snippets rendered on the page so far."""
+        return set(self._rendered)
 
     def custom_fences(self) -> list[dict[str, Any]]:
         return [
@@ -78,16 +81,18 @@ class FenceRenderer:
                 f"{self._page}: traced fence '{kwargs['id_value']}' was not collected before "
                 "rendering (is it inside a construct that looplens does not scan?)"
             )
+        # Show the code that ran, even where SuperFences saw an include line it did not expand.
         code = _highlight(
             md,
-            src,
+            traced.snippet.source.rstrip("\n"),
             _HIGHLIGHT_LANGUAGE[traced.snippet.language],
-            {"title": traced.snippet.filename},
+            {"title": traced.snippet.filename, **options},
             classes=[name for name in classes if name != TRACE_CLASS],
             id_value="",
             attrs={},
         )
-        return render_snippet(traced.snippet, traced.trace, code, traced.mismatch)
+        self._rendered.add(traced.snippet.id)
+        return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
 
 
 def validate(

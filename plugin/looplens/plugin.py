@@ -14,11 +14,12 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink
 
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
-from looplens.expectation import check
+from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
 from looplens.run import DEFAULT_TIMEOUT_S, RunOptions, TracePool
 from looplens.snippet import Snippet
@@ -43,6 +44,12 @@ class LooplensConfig(Config):
     """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+
+
+def _heading_ids(items: list[AnchorLink]) -> set[str]:
+    return {item.id for item in items} | {
+        anchor for item in items for anchor in _heading_ids(item.children)
+    }
 
 
 class _ProgressLog:
@@ -77,12 +84,21 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             )
         self._project = Path(config.config_file_path).parent
         fences = config.mdx_configs.setdefault("pymdownx.superfences", {})
-        custom = [
-            fence
-            for fence in fences.get("custom_fences", [])
-            if fence.get("name") not in {entry["name"] for entry in self._renderer.custom_fences()}
+        ours = self._renderer.custom_fences()
+        names = {fence["name"] for fence in ours}
+        clashing = [
+            fence["name"] for fence in fences.get("custom_fences", []) if fence.get("name") in names
         ]
-        fences["custom_fences"] = [*custom, *self._renderer.custom_fences()]
+        if clashing:
+            raise PluginError(
+                f"looplens: renders ```{clashing[0]} fences itself (plain ones as usual): "
+                f"remove the custom fence named '{clashing[0]}' from pymdownx.superfences "
+                "in mkdocs.yml"
+            )
+        theirs = [
+            fence for fence in fences.get("custom_fences", []) if fence.get("name") not in names
+        ]
+        fences["custom_fences"] = [*theirs, *ours]
         if _STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(_STYLESHEET_URI)
         return config
@@ -122,8 +138,15 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
     ) -> str | None:
         # MkDocs validates links to anchors from the HTML it sees before SuperFences' output is
         # put back, so it cannot see the snippets' ids: declare them.
+        rendered = self._renderer.anchor_ids()
         if page.present_anchor_ids is not None:
-            page.present_anchor_ids |= self._renderer.anchor_ids()
+            page.present_anchor_ids |= rendered
+        headings = _heading_ids(page.toc.items)
+        for snippet_id in sorted(rendered & headings):
+            log.warning(
+                f"{self._page_path(config, page.file.src_uri)}: snippet id '{snippet_id}' is also "
+                "the id of a heading on the page: rename one, a link cannot reach both"
+            )
         return html
 
     def on_post_build(self, config: MkDocsConfig) -> None:
@@ -165,15 +188,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             trace = self._pool.result(snippet)
         except LooplensError as error:
             raise PluginError(str(error)) from error
-        mismatch = check(trace, snippet.expectation) if snippet.expectation else None
-        if mismatch is not None:
-            log.warning(
-                f"{snippet.where}: the real output differs from the expected output "
-                f"(fence at line {snippet.expectation.fence_line if snippet.expectation else '?'})"
-                f":\n{mismatch.diff}\nIf the real output is right, the expectation reads:\n"
-                f"{mismatch.actual_block}"
-            )
-        return TracedSnippet(snippet, trace, mismatch)
+        verdict = verify(snippet, trace)
+        if verdict is not None:
+            log.warning(f"{snippet.where}: {verdict.message()}")
+        return TracedSnippet(snippet, trace, verdict)
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
         # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.

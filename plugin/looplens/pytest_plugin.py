@@ -4,21 +4,25 @@
   fails with the diff when the real output differs from the expected output.
 - Each snippet file under the snippets folder is an item that fails when its traced output is not
   exactly what the same runtime prints without the tracer.
+- Traced Python fences are this plugin's to run: pytest-markdown-docs, which runs every other
+  Python fence of the docs, leaves them alone.
 """
 
 from __future__ import annotations
 
+import functools
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from looplens.collect import collect_snippets
-from looplens.expectation import check
-from looplens.node_tracer import trace_javascript
-from looplens.run import trace_snippet
+from looplens.collect import TRACE_CLASS, collect_snippets, iter_fences
+from looplens.expectation import verify
+from looplens.python_tracer import snippet_environment
+from looplens.run import DEFAULT_TIMEOUT_S, trace_file, trace_snippet
 from looplens.runtimes import node_binary
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
@@ -39,9 +43,34 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     snippets = config.rootpath / str(config.getini("looplens_snippets"))
     if file_path.suffix == ".md" and file_path.is_relative_to(docs):
         return TracedPage.from_parent(parent, path=file_path)
-    if FILE_LANGUAGES.get(file_path.suffix) == "javascript" and file_path.is_relative_to(snippets):
+    if file_path.suffix in FILE_LANGUAGES and file_path.is_relative_to(snippets):
         return SnippetFile.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    traced = [item for item in items if _is_traced_markdown_docs_fence(item)]
+    if traced:
+        config.hook.pytest_deselected(items=traced)
+        items[:] = [item for item in items if item not in traced]
+
+
+def _is_traced_markdown_docs_fence(item: pytest.Item) -> bool:
+    # pytest-markdown-docs items carry a FenceTestDefinition whose start_line is the 1-based line
+    # of the opening fence; ours are known by their `.trace` class at that line.
+    definition = getattr(item, "test_definition", None)
+    path = getattr(definition, "source_path", None)
+    if path is None or Path(path).suffix != ".md":
+        return False
+    return getattr(definition, "start_line", None) in _traced_fence_lines(Path(path))
+
+
+@functools.cache
+def _traced_fence_lines(path: Path) -> frozenset[int]:
+    markdown = path.read_text(encoding="utf-8")
+    return frozenset(fence.line for fence in iter_fences(markdown) if TRACE_CLASS in fence.classes)
 
 
 class TracedPage(pytest.File):
@@ -60,15 +89,9 @@ class TracedSnippetItem(pytest.Item):
         self.snippet = snippet
 
     def runtest(self) -> None:
-        trace = trace_snippet(self.snippet)
-        if self.snippet.expectation is None:
-            return
-        mismatch = check(trace, self.snippet.expectation)
-        if mismatch is not None:
-            raise SnippetCheckError(
-                f"{self.snippet.where}: the real output differs from the expected output\n"
-                f"{mismatch.diff}"
-            )
+        verdict = verify(self.snippet, trace_snippet(self.snippet))
+        if verdict is not None:
+            raise SnippetCheckError(f"{self.snippet.where}: {verdict.message()}")
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
@@ -89,16 +112,18 @@ class SnippetFile(pytest.File):
 
 class SnippetFileItem(pytest.Item):
     def runtest(self) -> None:
-        traced = trace_javascript(self.path)
+        traced = trace_file(self.path, timeout_s=DEFAULT_TIMEOUT_S)
+        python = FILE_LANGUAGES[self.path.suffix] == "python"
         plain = subprocess.run(
-            [str(node_binary()), str(self.path)],
+            [sys.executable if python else str(node_binary()), str(self.path)],
             cwd=self.path.parent,
             capture_output=True,
             timeout=30,
             check=False,
+            env=snippet_environment() if python else None,
         )
         for stream, output in (("stdout", plain.stdout), ("stderr", plain.stderr)):
-            expected = output.decode("utf-8", errors="replace").splitlines()
+            expected = _output_lines(output.decode("utf-8", errors="replace"))
             if _lines(traced, stream) != expected:
                 raise SnippetCheckError(
                     f"{self.path.name}: traced {stream} differs from a plain run:\n"
@@ -114,6 +139,12 @@ class SnippetFileItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, self.name
+
+
+def _output_lines(text: str) -> list[str]:
+    # As the tracers split output: on "\n" only, a last line without newline still a line.
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def _lines(trace: Trace, stream: str) -> list[str]:

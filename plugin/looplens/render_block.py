@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from html import escape
 
-from looplens.expectation import Mismatch
+from looplens.expectation import Verdict
 from looplens.render_mermaid import render_mermaid
 from looplens.render_table import render_table
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
 
-def render_snippet(
-    snippet: Snippet, trace: Trace, code_html: str, mismatch: Mismatch | None
-) -> str:
+def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verdict | None) -> str:
     tabs = [
         ("Output", render_table(trace)),
         (
@@ -33,7 +31,7 @@ def render_snippet(
         f'<div class="looplens" data-looplens-id="{snippet.id}">',
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
-        _mismatch_admonition(snippet, mismatch) if mismatch else "",
+        _verdict_admonition(snippet, verdict) if verdict else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
         _caption(snippet, trace),
         "</div>",
@@ -60,13 +58,16 @@ def _tab_set(name: str, tabs: list[tuple[str, str]]) -> str:
     )
 
 
-def _mismatch_admonition(snippet: Snippet, mismatch: Mismatch) -> str:
+def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
+    diff = verdict.output.diff if verdict.output else ""
     return (
         '<div class="admonition failure">'
-        '<p class="admonition-title">The real output differs from the expected output</p>'
-        f"<p>The run below is what really happened; the expectation of <code>{snippet.id}</code> "
-        "needs fixing, or the explanation does.</p>"
-        f'<pre class="no-copy"><code>{escape(mismatch.diff)}</code></pre></div>'
+        '<p class="admonition-title">This run is not what the page says</p>'
+        f"<p>{escape('; '.join(verdict.reasons)).capitalize()}. The run below is what really "
+        f"happened: the expectation of <code>{snippet.id}</code> needs fixing, or the "
+        "explanation does.</p>"
+        + (f'<pre class="no-copy"><code>{escape(diff)}</code></pre>' if diff else "")
+        + "</div>"
     )
 
 

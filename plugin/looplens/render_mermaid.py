@@ -30,8 +30,8 @@ QUEUE_TITLES = {
     "thread": "Threads",
 }
 
-_UNSAFE = re.compile(r"[#;<>&]")
-_ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;"}
+_UNSAFE = re.compile(r"[#;<>&%]")
+_ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "%": "#37;"}
 
 
 def render_mermaid(trace: Trace) -> str:
@@ -110,7 +110,9 @@ def _scheduled(callback: Callback) -> str:
 
 def _ran(callback: Callback) -> str:
     where = f" from line {callback.line}" if callback.line is not None else ""
-    return f"run {callback.api} callback{where}"
+    # A task step is not a callback in asyncio's words: "run Task-2 step (child)".
+    what = callback.api if callback.queue == "task" else f"{callback.api} callback"
+    return f"run {what}{where}"
 
 
 def _stack(thread: str) -> str:
@@ -122,5 +124,6 @@ def _queue(queue: str) -> str:
 
 
 def _escape(text: str) -> str:
-    # Mermaid reads '#…;' as an entity and ';' as the end of a statement; '<' may open HTML.
+    # Mermaid reads '#…;' as an entity, ';' as the end of a statement, '%%' as a comment or a
+    # directive, and '<' may open HTML.
     return _UNSAFE.sub(lambda match: _ENTITIES[match.group()], text)

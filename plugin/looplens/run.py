@@ -22,8 +22,9 @@ from pathlib import Path
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
+from looplens.python_tracer import trace_python
 from looplens.runtimes import node_version
-from looplens.snippet import Snippet
+from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
 DISPLAY_FOLDER = "/looplens"
@@ -37,37 +38,62 @@ class RunOptions:
 
 def trace_snippet(snippet: Snippet, options: RunOptions = RunOptions()) -> Trace:
     """Trace one snippet; raises TracerError (with the snippet's page and line) if it cannot."""
-    if snippet.language != "javascript":
-        raise TracerError(f"{snippet.where}: tracing {snippet.language} is not supported yet")
     with tempfile.TemporaryDirectory(prefix="looplens-") as folder:
         path = Path(folder) / snippet.filename
         path.write_text(snippet.source, encoding="utf-8")
         try:
-            return trace_javascript(path, timeout_s=options.timeout_s, display_path=DISPLAY_FOLDER)
+            return trace_file(
+                path,
+                timeout_s=options.timeout_s,
+                display_path=DISPLAY_FOLDER,
+                virtual_time=snippet.clock == "virtual",
+            )
         except TracerError as error:
             raise TracerError(f"{snippet.where}: {error}") from error
+
+
+def trace_file(
+    path: Path, *, timeout_s: float, display_path: str | None = None, virtual_time: bool = True
+) -> Trace:
+    """Trace a file with the tracer of its language (by extension)."""
+    language = FILE_LANGUAGES.get(path.suffix)
+    if language == "javascript":
+        return trace_javascript(path, timeout_s=timeout_s, display_path=display_path)
+    if language == "python":
+        return trace_python(
+            path, timeout_s=timeout_s, display_path=display_path, virtual_time=virtual_time
+        )
+    raise TracerError(f"{path.name}: cannot trace '{path.suffix}' files")
 
 
 def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
     """What decides a result: the code, its file name and language, the limits, the runtime and
     its version, and the tracer's own code."""
     runtime = node_version() if snippet.language == "javascript" else sys.version
-    parts = (snippet.language, snippet.filename, snippet.source, repr(options), runtime)
-    return hashlib.sha256("\0".join((*parts, tracer_digest())).encode()).hexdigest()
+    parts = (
+        snippet.language,
+        snippet.filename,
+        snippet.source,
+        snippet.clock,
+        repr(options),
+        runtime,
+    )
+    tracer = tracer_digest(snippet.language)
+    return hashlib.sha256("\0".join((*parts, tracer)).encode()).hexdigest()
+
+
+_TRACER_FILES = {
+    "javascript": ("tracers/node/**/*.*", "node_*.py"),
+    "python": ("tracers/python/**/*.*", "python_*.py"),
+}
 
 
 @functools.cache
-def tracer_digest() -> str:
-    """A digest of the code that produces traces: any change to it invalidates cached traces."""
+def tracer_digest(language: str) -> str:
+    """A digest of the code that produces a language's traces: a change to it invalidates them."""
     package = Path(__file__).parent
-    files = sorted(
-        [
-            *package.glob("tracers/**/*.*"),
-            *package.glob("node_*.py"),
-            *package.glob("python_*.py"),
-            package / "trace.py",
-        ]
-    )
+    patterns = (*_TRACER_FILES[language], "trace.py")
+    files = sorted(file for pattern in patterns for file in package.glob(pattern))
     digest = hashlib.sha256()
     for file in files:
         if file.is_file() and "__pycache__" not in file.parts:

@@ -61,6 +61,10 @@ class Snippet:
     expectation: Expectation | None = None
     #: The snippets/ file the code was included from, if any.
     include: str | None = None
+    #: "virtual": asyncio's timers jump instead of waiting (Python); "real": they wait.
+    clock: str = "virtual"
+    #: The exit code the author expects; anything else fails the build.
+    exit_code: int = 0
 
     @property
     def where(self) -> str:

@@ -1,0 +1,246 @@
+"""Turn the records of the asyncio tracer (tracers/python, see _looplens_state.py) into a Trace.
+
+The tracer reports facts in the order they happened: a context was queued (``q``), started
+(``run``), wrote (``p``), slept (``sleep``), finished executor work (``done``). This module decides
+what a reader sees:
+
+- Which callbacks: the main script, every context that printed, and every context that the
+  snippet's own code scheduled and that ran (task steps of its coroutines, call_soon/call_later
+  callbacks, done callbacks, executor work, threads). asyncio's plumbing (the timer behind
+  asyncio.sleep, gather's done callbacks, the runner's shutdown tasks) is dropped; what it
+  scheduled hangs from the nearest kept ancestor.
+- Logical time, in ms. A context queued with call_soon is due at the logical time of the context
+  that queued it; a timer ``delay`` ms later. A loop callback runs at max(its thread's clock, its
+  due time), and the clock moves there: so sleep(0.1) wakes at 100, whatever the wall clock said.
+  time.sleep() moves the logical clock of whatever called it by the requested time, so blocking
+  the loop for 0.5 s shows as 500 ms. Executor work and threads run in real time, which is never
+  shown: each starts at the logical time it was submitted and keeps its own clock, moved only by
+  its own time.sleep() calls; what it hands back to the loop (call_soon_threadsafe, a future's
+  result) is due at that clock. Same snippet, same numbers, every build.
+- Executor threads are named by a deterministic pool: work takes the lowest free worker of its
+  executor (``asyncio_0``, ``asyncio_1``, …) and frees it when done. Which real thread ran it is a
+  race that would change the page from build to build.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from looplens.node_output import OutputBuilder, Piece
+from looplens.trace import MAIN_THREAD, Callback, Event, EventKind, PrintedLine, Stream, Trace
+
+Record = Mapping[str, Any]
+#: Events sort by (record index, sequence): the records are already in real order.
+EventKey = tuple[int, int]
+
+_WORKER_NUMBER = re.compile(r"_\d+$")
+
+
+def _ms(value: float) -> float:
+    """Logical times keep µs: sums of float delays must not show 300.00000000000006."""
+    return round(value, 3)
+
+
+@dataclass(eq=False, slots=True)
+class Run:
+    """A callback being built: one context of the tracer."""
+
+    queue: str
+    api: str
+    line: int | None
+    parent: Run | None
+    due: float
+    #: Scheduled by the snippet's code (or runs it), not by asyncio's plumbing.
+    user: bool
+    #: Executor work and threads keep their own logical clock; loop callbacks share their thread's.
+    own_clock: bool = False
+    thread: str = MAIN_THREAD
+    t: float = 0.0
+    now: float = 0.0
+    ran: bool = False
+    printed: bool = False
+    first_key: EventKey | None = None
+
+
+class TraceBuilder:
+    def __init__(self) -> None:
+        self.main = Run("sync", "main script", None, None, 0.0, user=True, ran=True)
+        self.runs: dict[int, Run] = {0: self.main}
+        self.order: list[Run] = [self.main]
+        self.clocks: dict[str, float] = defaultdict(float)
+        self.workers: dict[str, list[Run | None]] = defaultdict(list)
+        self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
+        self.output: OutputBuilder[Run] = OutputBuilder()
+        self.truncated = False
+        self.errors: list[str] = []
+        self.sequence = 0
+        self.end = 0
+
+    def feed(self, index: int, record: Record) -> None:
+        self.end = index + 1
+        kind = record.get("k")
+        if kind == "start":
+            self.event(index, "run", self.main, 0.0)
+        elif kind == "q":
+            self.queued(index, record)
+        elif kind == "run":
+            self.started(index, record)
+        elif kind == "p":
+            self.printed(index, record)
+        elif kind == "sleep":
+            self.slept(record)
+        elif kind == "done":
+            self.done(int(record["id"]))
+        elif kind == "truncated":
+            self.truncated = True
+        elif kind == "error":
+            self.errors.append(str(record.get("text", "")))
+
+    def event(self, index: int, kind: EventKind, run: Run, t: float) -> None:
+        self.sequence += 1
+        key = (index, self.sequence)
+        if run.first_key is None:
+            run.first_key = key
+        self.events.append((key, run, kind, t, None))
+
+    def now(self, run: Run) -> float:
+        return run.now if run.own_clock else self.clocks[run.thread]
+
+    def queued(self, index: int, record: Record) -> None:
+        parent = self.runs.get(int(record["parent"]), self.main)
+        now = self.now(parent)
+        delay = record.get("delay")
+        due = _ms(now + float(delay)) if delay is not None else now
+        queue = str(record["queue"])
+        line = record.get("line")
+        run = Run(
+            queue,
+            str(record.get("api") or queue),
+            None if line is None else int(line),
+            parent,
+            due,
+            user=bool(record.get("user")),
+            own_clock=queue == "thread",
+        )
+        self.runs[int(record["id"])] = run
+        self.order.append(run)
+        self.event(index, "queued", run, now)
+
+    def started(self, index: int, record: Record) -> None:
+        run = self.runs.get(int(record["id"]))
+        if run is None:
+            return
+        thread = str(record.get("th") or MAIN_THREAD)
+        run.thread = self.worker(thread, run) if record.get("pool") else thread
+        if record.get("api"):
+            run.api = str(record["api"])
+        if run.own_clock:
+            run.t = run.now = run.due
+        else:
+            run.t = self.clocks[run.thread] = max(self.clocks[run.thread], run.due)
+        run.ran = True
+        self.event(index, "run", run, run.t)
+
+    def worker(self, name: str, run: Run) -> str:
+        """The lowest free worker of the executor that `name` (a real thread name) belongs to."""
+        prefix = _WORKER_NUMBER.sub("", name)
+        slots = self.workers[prefix]
+        free = next((number for number, holder in enumerate(slots) if holder is None), len(slots))
+        if free == len(slots):
+            slots.append(run)
+        else:
+            slots[free] = run
+        return f"{prefix}_{free}"
+
+    def done(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        for slots in self.workers.values():
+            for number, holder in enumerate(slots):
+                if holder is run:
+                    slots[number] = None
+
+    def printed(self, index: int, record: Record) -> None:
+        run = self.runs.get(int(record["c"]))
+        if run is None:
+            run = self.unrecorded(index, int(record["c"]), str(record.get("queue", "callback")))
+        stream: Stream = "stderr" if record["s"] == "stderr" else "stdout"
+        piece = Piece(stream, int(record["n"]), str(record["text"]), run, self.now(run), index)
+        self.output.write(piece)
+
+    def unrecorded(self, index: int, run_id: int, queue: str) -> Run:
+        """A context past the tracer's cap: only its queue is known."""
+        clock = self.clocks[MAIN_THREAD]
+        run = Run(queue, queue, None, self.main, clock, user=False, t=clock, ran=True)
+        self.runs[run_id] = run
+        self.order.append(run)
+        self.event(index, "run", run, clock)
+        return run
+
+    def slept(self, record: Record) -> None:
+        run = self.runs.get(int(record["c"]))
+        if run is None:
+            return
+        ms = float(record["ms"])
+        if run.own_clock:
+            run.now = _ms(run.now + ms)
+        else:
+            self.clocks[run.thread] = _ms(self.clocks[run.thread] + ms)
+
+    def finish(self, output: dict[Stream, bytes], exit_code: int, runtime: str) -> Trace:
+        # Bytes that no traced write made (printed while the interpreter shuts down, or straight
+        # to a file descriptor) come last: the main script's, at the end of the run.
+        found = self.output.lines(output, self.main, self.clocks[MAIN_THREAD], self.end)
+        for line_index, line in enumerate(found):
+            line.owner.printed = True
+            self.sequence += 1
+            key = (line.index, self.sequence)
+            self.events.append((key, line.owner, "print", line.t, line_index))
+        kept = [run for run in self.order if self.keep(run)]
+        kept.sort(key=lambda run: (run is not self.main, run.first_key or (0, 0)))
+        ids = {run: number for number, run in enumerate(kept)}
+        callbacks = tuple(
+            Callback(
+                ids[run],
+                run.queue,
+                run.api,
+                run.line,
+                self.parent_id(run, ids),
+                run.due,
+                run.thread,
+            )
+            for run in kept
+        )
+        lines = tuple(
+            PrintedLine(
+                line.text,
+                line.stream,
+                line.owner.queue,
+                line.owner.line,
+                line.t,
+                ids[line.owner],
+                line.owner.thread,
+            )
+            for line in found
+        )
+        events = tuple(
+            Event(kind, ids[run], t, line_index)
+            for _, run, kind, t, line_index in sorted(self.events, key=lambda event: event[0])
+            if run in ids
+        )
+        return Trace(
+            "python", runtime, exit_code, lines, callbacks, events, truncated=self.truncated
+        )
+
+    def keep(self, run: Run) -> bool:
+        return run is self.main or run.printed or (run.user and run.ran)
+
+    @staticmethod
+    def parent_id(run: Run, ids: dict[Run, int]) -> int | None:
+        parent = run.parent
+        while parent is not None and parent not in ids:
+            parent = parent.parent
+        return None if parent is None else ids[parent]

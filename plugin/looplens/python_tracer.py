@@ -1,0 +1,165 @@
+"""Trace a Python asyncio snippet: run it with the interpreter that runs looplens, traced.
+
+The child is a plain `python FILE` whose PYTHONPATH holds tracers/python: its sitecustomize.py
+installs, before the snippet starts, a traced event loop (for asyncio.run, asyncio.Runner and
+asyncio.new_event_loop), virtual time and recording sys.stdout/sys.stderr, then takes itself off
+sys.path and os.environ. The interpreter runs the snippet as usual, so tracebacks, exit status and
+what is printed while it shuts down are those of a plain run. The records go to a temporary file
+whose descriptor the child inherits (pass_fds), read after it exits, so no pipe can fill up and
+block the run. The child's real stdout and stderr are captured as bytes: they are the truth of
+what was printed, and they are what a plain `python FILE` prints in the same environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from looplens.errors import TracerError
+from looplens.python_records import TraceBuilder
+from looplens.trace import Trace
+
+TRACER_DIR = Path(__file__).parent / "tracers" / "python"
+TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
+VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
+
+
+def python_runtime() -> str:
+    """The runtime as a trace names it, e.g. "python 3.11.7"."""
+    return f"python {platform.python_version()}"
+
+
+def snippet_environment() -> dict[str, str]:
+    """The environment a snippet runs in, traced or not.
+
+    Unbuffered, so that stdout and stderr are written in the order the snippet writes them;
+    UTF-8 whatever the locale; a fixed hash seed, so that set order is the same in every build.
+    The build's own PYTHON* settings (asyncio debug mode, warnings filters, dev mode) would
+    change what a snippet prints: they are left out.
+    """
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("PYTHON")
+    }
+    environment.update(PYTHONUNBUFFERED="1", PYTHONHASHSEED="0", PYTHONUTF8="1")
+    return environment
+
+
+@dataclass(frozen=True, slots=True)
+class TracedRun:
+    """What one traced run of a snippet produced, before it becomes a Trace."""
+
+    stdout: bytes
+    stderr: bytes
+    exit_code: int
+    records: tuple[Mapping[str, Any], ...]
+
+
+def run_traced(path: Path, *, timeout_s: float = 10.0, virtual_time: bool = True) -> TracedRun:
+    """Run `path` from its folder under the tracer; TracerError if it cannot or times out."""
+    path = path.resolve()
+    if not path.is_file():
+        raise TracerError(f"no such file: {path}")
+    with tempfile.TemporaryFile(prefix="looplens-trace-") as side_channel:
+        fd = side_channel.fileno()
+        environment = {
+            **snippet_environment(),
+            "PYTHONPATH": str(TRACER_DIR),
+            TRACE_FD_VARIABLE: str(fd),
+            VIRTUAL_TIME_VARIABLE: "1" if virtual_time else "0",
+        }
+        command = [sys.executable, str(path)]
+        stdout, stderr, exit_code = _run(command, path, environment, fd, timeout_s)
+        side_channel.seek(0)
+        records = _parse(side_channel.read())
+    if not records or records[0].get("k") != "start":
+        tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+        raise TracerError(
+            f"the Python tracer did not start (exit code {exit_code}){': ' if tail else ''}"
+            + "".join(tail)
+        )
+    return TracedRun(stdout, stderr, exit_code, tuple(records))
+
+
+def trace_python(
+    path: Path,
+    *,
+    timeout_s: float = 10.0,
+    display_path: str | None = None,
+    virtual_time: bool = True,
+) -> Trace:
+    """Run `path` (a .py file) from its folder with the asyncio tracer, and build its Trace.
+
+    With `display_path`, the file's folder is replaced by it in the printed text, so that a page
+    does not show a temporary path. `virtual_time=False` lets asyncio's timers wait in real time
+    (the logical clock in the trace is the same). Raises TracerError if the file cannot be traced.
+    """
+    run = run_traced(path, timeout_s=timeout_s, virtual_time=virtual_time)
+    builder = TraceBuilder()
+    for index, record in enumerate(run.records):
+        builder.feed(index, record)
+    if builder.errors:
+        raise TracerError(f"the Python tracer failed on {path.name}:\n{builder.errors[0]}")
+    trace = builder.finish(
+        {"stdout": run.stdout, "stderr": run.stderr}, run.exit_code, python_runtime()
+    )
+    if display_path is None:
+        return trace
+    return _replace_folder(trace, path.resolve().parent, display_path)
+
+
+def _run(
+    command: list[str], path: Path, environment: dict[str, str], fd: int, timeout_s: float
+) -> tuple[bytes, bytes, int]:
+    process = subprocess.Popen(
+        command,
+        cwd=path.parent,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=(fd,),
+        # Its own process group, so that a time-out also ends whatever the snippet started.
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise TracerError(f"{path.name} did not finish within {timeout_s:g} s") from None
+    # A shell reports death by signal N as 128 + N; so does the trace.
+    code = process.returncode
+    return stdout, stderr, code if code >= 0 else 128 - code
+
+
+def _parse(data: bytes) -> list[dict[str, Any]]:
+    records = []
+    for line in data.splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            # Only a record cut short by a dying process can be malformed: ignore it.
+            continue
+    return records
+
+
+def _replace_folder(trace: Trace, folder: Path, display: str) -> Trace:
+    # Both spellings: tracebacks name the path as given, which may go through a symbolic link.
+    folders = sorted({str(folder), os.path.realpath(folder)}, key=len, reverse=True)
+
+    def shown(text: str) -> str:
+        for name in folders:
+            text = text.replace(name, display)
+        return text
+
+    lines = tuple(replace(line, text=shown(line.text)) for line in trace.lines)
+    return replace(trace, lines=lines)

@@ -1,0 +1,135 @@
+"""Install the tracer in this process, before the interpreter runs the snippet as __main__.
+
+sitecustomize.py calls install() while `site` initializes: sys.argv and the standard streams
+exist, the snippet has not started. The interpreter then runs the snippet itself, exactly as
+`python FILE` does: same __main__ module, sys.path, tracebacks, exit status and finalization,
+and no tracer frame below the snippet's own in any stack it prints.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
+
+if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
+    from looplens.tracers.python import _looplens_clock as clock
+    from looplens.tracers.python import _looplens_frames as frames
+    from looplens.tracers.python import _looplens_loop as loop
+    from looplens.tracers.python import _looplens_state as state
+else:  # the child imports its siblings from this folder, put on sys.path by PYTHONPATH
+    import _looplens_clock as clock
+    import _looplens_frames as frames
+    import _looplens_loop as loop
+    import _looplens_state as state
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+FD_VARIABLE = "LOOPLENS_TRACE_FD"
+VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
+
+
+class TracedStream:
+    """sys.stdout / sys.stderr: every write is recorded with what ran it, then passed on as is."""
+
+    def __init__(self, stream: TextIO, name: str, tracer: state.Tracer) -> None:
+        self._looplens_stream = stream
+        self._looplens_name = name
+        self._looplens_tracer = tracer
+
+    def write(self, text: str) -> int:
+        tracer = self._looplens_tracer
+        stream = self._looplens_stream
+        # One lock for the write and its record: the records keep the real order of the writes
+        # across threads and across the two streams.
+        with tracer.lock:
+            written = stream.write(text)
+            try:
+                size = len(text.encode(stream.encoding, stream.errors or "strict"))
+                tracer.printed(self._looplens_name, text, size)
+            except Exception:
+                tracer.fail()
+        return written
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._looplens_stream, name)
+
+
+def install(folder: str) -> None:
+    """Trace this process, if the host asked for it; `folder` is this module's, on sys.path."""
+    fd_text = os.environ.pop(FD_VARIABLE, None)
+    # Neither variable nor the PYTHONPATH that brought the tracer in is left for the snippet
+    # (os.environ, sys.path) or the processes it starts.
+    virtual = os.environ.pop(VIRTUAL_TIME_VARIABLE, "1") != "0"
+    os.environ.pop("PYTHONPATH", None)
+    while folder in sys.path:
+        sys.path.remove(folder)
+    if fd_text is None:
+        return
+    fd = int(fd_text)
+    os.set_inheritable(fd, False)
+    # The interpreter compiles the script under its absolute name, as it appears in tracebacks.
+    frames.set_snippet(os.path.join(os.getcwd(), sys.argv[0]))
+    tracer = state.install(state.Channel(fd))
+    tracer.emit(
+        {
+            "k": "start",
+            "python": platform.python_version(),
+            "snippet": frames.snippet(),
+            "virtual": virtual,
+        }
+    )
+    loop.CLOCK.virtual = virtual
+
+    def on_sleep(seconds: float) -> None:
+        try:
+            tracer.slept(seconds)
+        except Exception:
+            tracer.fail()
+
+    clock.install(loop.CLOCK, on_sleep=on_sleep, may_skip_sleep=loop.may_skip_sleep)
+    _patch_threads(tracer)
+    loop.install()
+    sys.stdout = TracedStream(sys.stdout, "stdout", tracer)
+    sys.stderr = TracedStream(sys.stderr, "stderr", tracer)
+
+
+def _patch_threads(tracer: state.Tracer) -> None:
+    start = threading.Thread.start
+    submit = ThreadPoolExecutor.submit
+
+    def traced_start(self: threading.Thread) -> None:
+        try:
+            tracer.thread_starts(self)
+        except Exception:
+            tracer.fail()
+        start(self)
+        try:
+            tracer.thread_started(self)
+        except Exception:
+            tracer.fail()
+
+    def traced_submit(
+        self: ThreadPoolExecutor, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Future[T]:
+        # Under the lock: a worker that prints at once waits until its submission is known.
+        with tracer.lock:
+            future = submit(self, fn, *args, **kwargs)
+            try:
+                tracer.work_submitted(future)
+            except Exception:
+                tracer.fail()
+        return future
+
+    threading.Thread.start = traced_start  # type: ignore[method-assign]
+    # typeshed types submit on Executor (self: Executor); the patch is for thread pools only.
+    ThreadPoolExecutor.submit = traced_submit  # type: ignore[method-assign,assignment]

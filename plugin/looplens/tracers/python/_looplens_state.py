@@ -1,0 +1,339 @@
+"""What the tracer knows while the snippet runs, and the side channel it writes that to.
+
+Every unit of work is a Context: the main script (id 0), a handle in an event loop's ready
+queue (a Task step, a call_soon callback, a timer, a done callback), executor work, or a thread.
+The tracer writes one JSON object a line to an inherited file descriptor, never to stdout:
+
+- ``start``: the tracer runs (``python``, ``snippet``, ``virtual``).
+- ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
+  ``delay`` in ms for timers). ``user`` is false for asyncio's own plumbing.
+- ``run``: it starts running (``id``, ``th`` = thread, ``api`` for task steps whose task name is
+  final only now, ``pool`` for executor threads).
+- ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran.
+- ``sleep``: context ``c`` called time.sleep for ``ms``. ``done``: executor work ``id`` finished.
+- ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
+- ``error``: the tracer itself failed (a bug): the host refuses such a trace.
+
+The tracer holds no strong reference to tasks, futures, handles or frames: keeping one alive would
+change when asyncio's "Task exception was never retrieved" and the like are printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import traceback
+import weakref
+from asyncio import events
+from collections.abc import Iterator
+from concurrent.futures import Future as ConcurrentFuture
+from concurrent.futures import thread as concurrent_thread
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
+    from looplens.tracers.python import _looplens_frames as frames
+else:  # the child imports its siblings from the launcher's folder
+    import _looplens_frames as frames
+
+#: Contexts recorded at most: each costs a "q" and a "run" record, so about twice as many events.
+CONTEXT_LIMIT = 10_000
+
+MAIN_THREAD = "main"
+
+#: The frame of an executor's work item running a function in a worker thread; its `self` says
+#: which submission the thread works on (pinned by test_private_detail_executor_work_item_frame).
+_WORK_ITEM_RUN = concurrent_thread._WorkItem.run.__code__
+_EXECUTOR_FILE = _WORK_ITEM_RUN.co_filename
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    id: int
+    queue: str
+    #: False past CONTEXT_LIMIT: no "q" or "run" record exists for it.
+    recorded: bool = True
+
+
+MAIN = Context(0, "sync")
+
+
+@dataclass(eq=False, slots=True)
+class Activity:
+    """Executor work or a thread: its context, and whether its "run" was recorded yet."""
+
+    context: Context
+    started: bool = False
+
+
+class Channel:
+    """JSON lines to the inherited descriptor; silent in forked children and once it is closed."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._pid = os.getpid()
+
+    def write(self, record: dict[str, Any]) -> None:
+        if os.getpid() != self._pid:
+            return
+        data = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError:
+            # The snippet closed the descriptor: the run goes on, its trace ends here.
+            self._pid = -1
+
+
+class Tracer:
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        # Reentrant: a write can run a finalizer that writes again in the same thread.
+        self.lock = threading.RLock()
+        self.local = threading.local()
+        self.main_thread = threading.main_thread()
+        self.last_id = 0
+        self.truncated = False
+        self.failed = False
+        #: (id(future), id(callback)) -> line of a done callback that snippet code registered.
+        self.done_callbacks: dict[tuple[int, int], int | None] = {}
+        self.work: weakref.WeakKeyDictionary[ConcurrentFuture[Any], Activity] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.threads: weakref.WeakKeyDictionary[threading.Thread, Activity] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: Threads that may wake the loop later (not idle executor workers): real time runs while
+        #: one of them is alive.
+        self.live_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self.pool_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+        self.pending_work = 0
+
+    # -- records ------------------------------------------------------------------------------
+
+    def emit(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self.channel.write(record)
+
+    def fail(self) -> None:
+        """A bug in the tracer: say so once, and let the snippet run on untouched."""
+        if not self.failed:
+            self.failed = True
+            self.emit({"k": "error", "text": traceback.format_exc()})
+
+    def schedule(
+        self,
+        queue: str,
+        api: str | None,
+        line: int | None,
+        parent: Context,
+        *,
+        user: bool,
+        delay: float | None = None,
+    ) -> Context:
+        with self.lock:
+            self.last_id += 1
+            if self.last_id > CONTEXT_LIMIT:
+                if not self.truncated:
+                    self.truncated = True
+                    self.channel.write({"k": "truncated"})
+                return Context(self.last_id, queue, recorded=False)
+            record: dict[str, Any] = {
+                "k": "q",
+                "id": self.last_id,
+                "queue": queue,
+                "api": api,
+                "line": line,
+                "parent": parent.id,
+                "user": user,
+            }
+            if delay is not None:
+                record["delay"] = delay
+            self.channel.write(record)
+            return Context(self.last_id, queue)
+
+    def run(
+        self,
+        context: Context,
+        *,
+        api: str | None = None,
+        thread: threading.Thread | None = None,
+        pool: bool = False,
+    ) -> None:
+        """`context` starts running in `thread` (by default the current one)."""
+        if not context.recorded:
+            return
+        record: dict[str, Any] = {"k": "run", "id": context.id, "th": thread_label(thread)}
+        if api is not None:
+            record["api"] = api
+        if pool:
+            record["pool"] = True
+        self.emit(record)
+
+    # -- what runs now ------------------------------------------------------------------------
+
+    def current(self) -> Context:
+        """The context that code running now in this thread belongs to."""
+        attributed: Context | None = getattr(self.local, "attributed", None)
+        if attributed is not None:
+            return attributed
+        loop = events._get_running_loop()
+        if loop is not None and getattr(loop, "_looplens_traced", False):
+            step: Context | None = getattr(self.local, "step", None)
+            if step is not None:
+                return step
+        thread = threading.current_thread()
+        if thread is self.main_thread:
+            return MAIN
+        return self._thread_context(thread)
+
+    def step_runs(self, context: Context) -> None:
+        """A loop handle starts in this thread: what runs until the next one belongs to it."""
+        self.local.step = context
+
+    @contextmanager
+    def attributed_to(self, context: Context) -> Iterator[None]:
+        previous = getattr(self.local, "attributed", None)
+        self.local.attributed = context
+        try:
+            yield
+        finally:
+            self.local.attributed = previous
+
+    def _thread_context(self, thread: threading.Thread) -> Context:
+        item = self._work_item()
+        # Under the lock: the submitting thread holds it until the submission is registered.
+        with self.lock:
+            work = None if item is None else self.work.get(item.future)
+        if work is not None:
+            self._start(work, thread, pool=True)
+            return work.context
+        with self.lock:
+            activity = self.threads.get(thread)
+            if activity is None:
+                # A thread that the snippet did not start itself (asyncio's, or started before
+                # the tracer): plumbing, shown only if it prints.
+                activity = Activity(self.schedule("thread", "thread", None, MAIN, user=False))
+                self.threads[thread] = activity
+        self._start(activity, thread)
+        return activity.context
+
+    @staticmethod
+    def _work_item() -> Any:
+        """The executor work item that this thread runs now, if any."""
+        frame = frames.outer_frame(2)
+        while frame is not None:
+            if frame.f_code is _WORK_ITEM_RUN:
+                return frame.f_locals.get("self")
+            frame = frame.f_back
+        return None
+
+    def _start(self, activity: Activity, thread: threading.Thread, *, pool: bool = False) -> None:
+        with self.lock:
+            if activity.started:
+                return
+            activity.started = True
+        self.run(activity.context, thread=thread, pool=pool)
+
+    # -- threads and executor work --------------------------------------------------------------
+
+    def thread_starts(self, thread: threading.Thread) -> None:
+        """Called by the patched Thread.start, in the starting thread, before the thread runs."""
+        frame = frames.outer_frame(2)
+        while frame is not None and frames.is_tracer_file(frame.f_code.co_filename):
+            frame = frame.f_back
+        if frame is not None and frame.f_code.co_filename == _EXECUTOR_FILE:
+            # An executor's worker (pinned by test_private_detail_executor_starts_its_workers):
+            # idle most of the time; its work is traced per submission.
+            self.pool_threads.add(thread)
+            return
+        self.live_threads.add(thread)
+        if not frames.caller_is_user(frame):
+            return
+        parent = self.current()
+        line = frames.snippet_line(frame)
+        with self.lock:
+            self.threads[thread] = Activity(
+                self.schedule("thread", "Thread.start", line, parent, user=True)
+            )
+
+    def thread_started(self, thread: threading.Thread) -> None:
+        """After Thread.start: a silent thread still shows that it ran."""
+        activity = self.threads.get(thread)
+        if activity is not None:
+            self._start(activity, thread)
+
+    def work_submitted(self, future: ConcurrentFuture[Any]) -> None:
+        """Called by the patched ThreadPoolExecutor.submit, under the lock, before any worker can
+        look the submission up."""
+        api, caller = frames.scheduling_call(frames.outer_frame(2))
+        line = frames.snippet_line(caller)
+        context = self.schedule(
+            "thread", api or "submit", line, self.current(), user=frames.caller_is_user(caller)
+        )
+        self.work[future] = Activity(context)
+        self.pending_work += 1
+        future.add_done_callback(self._work_done)
+
+    def _work_done(self, future: ConcurrentFuture[Any]) -> None:
+        try:
+            with self.lock:
+                self.pending_work -= 1
+                activity = self.work.get(future)
+            if activity is None:
+                return
+            thread = threading.current_thread()
+            if thread in self.pool_threads:
+                # Runs in the worker, inside the work item: silent work still shows that it ran.
+                self._start(activity, thread, pool=True)
+            if activity.started and activity.context.recorded:
+                self.emit({"k": "done", "id": activity.context.id})
+        except Exception:
+            self.fail()
+
+    def threads_quiet(self) -> bool:
+        """No executor work pending and no thread alive that could wake the loop: time may jump."""
+        if self.pending_work:
+            return False
+        current = threading.current_thread()
+        return not any(t.is_alive() and t is not current for t in list(self.live_threads))
+
+    # -- writes and sleeps -------------------------------------------------------------------
+
+    def printed(self, stream: str, text: str, size: int) -> None:
+        context = self.current()
+        record: dict[str, Any] = {"k": "p", "c": context.id, "s": stream, "text": text, "n": size}
+        if not context.recorded:
+            record["queue"] = context.queue
+        self.emit(record)
+
+    def slept(self, seconds: float) -> None:
+        context = self.current()
+        if context.recorded:
+            self.emit({"k": "sleep", "c": context.id, "ms": round(seconds * 1000, 3)})
+
+    def done_callback_added(self, future: object, callback: object, frame: Any) -> None:
+        if frames.caller_is_user(frame):
+            self.done_callbacks[id(future), id(callback)] = frames.snippet_line(frame)
+
+
+def thread_label(thread: threading.Thread | None = None) -> str:
+    thread = thread or threading.current_thread()
+    return MAIN_THREAD if thread is threading.main_thread() else thread.name
+
+
+TRACER: Tracer | None = None
+
+
+def tracer() -> Tracer:
+    if TRACER is None:
+        raise RuntimeError("the looplens tracer is not installed")
+    return TRACER
+
+
+def install(channel: Channel) -> Tracer:
+    global TRACER
+    TRACER = Tracer(channel)
+    return TRACER
