@@ -57,6 +57,7 @@ def snippet_environment() -> dict[str, str]:
 class TracedRun:
     """What one traced run of a snippet produced, before it becomes a Trace."""
 
+    path: Path
     stdout: bytes
     stderr: bytes
     exit_code: int
@@ -64,7 +65,11 @@ class TracedRun:
 
 
 def run_traced(path: Path, *, timeout_s: float = 10.0, virtual_time: bool = True) -> TracedRun:
-    """Run `path` from its folder under the tracer; TracerError if it cannot or times out."""
+    """Run `path` from its folder under the tracer; TracerError if it cannot or times out.
+
+    `virtual_time=False` lets asyncio's timers wait in real time (the logical clock in the trace
+    is the same); use it where a snippet measures real durations on purpose.
+    """
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
@@ -83,10 +88,25 @@ def run_traced(path: Path, *, timeout_s: float = 10.0, virtual_time: bool = True
     if not records or records[0].get("k") != "start":
         tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         raise TracerError(
-            f"the Python tracer did not start (exit code {exit_code}){': ' if tail else ''}"
-            + "".join(tail)
+            f"the Python tracer did not start in {path.name} (exit code {exit_code})"
+            + "".join(f": {line}" for line in tail)
         )
-    return TracedRun(stdout, stderr, exit_code, tuple(records))
+    return TracedRun(path, stdout, stderr, exit_code, tuple(records))
+
+
+def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
+    """The Trace of a traced run; with `display_path`, the snippet's folder is shown as that."""
+    builder = TraceBuilder()
+    for index, record in enumerate(run.records):
+        builder.feed(index, record)
+    if builder.errors:
+        raise TracerError(f"the Python tracer failed on {run.path.name}:\n{builder.errors[0]}")
+    trace = builder.finish(
+        {"stdout": run.stdout, "stderr": run.stderr}, run.exit_code, python_runtime()
+    )
+    if display_path is None:
+        return trace
+    return _replace_folder(trace, run.path.parent, display_path)
 
 
 def trace_python(
@@ -99,21 +119,10 @@ def trace_python(
     """Run `path` (a .py file) from its folder with the asyncio tracer, and build its Trace.
 
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
-    does not show a temporary path. `virtual_time=False` lets asyncio's timers wait in real time
-    (the logical clock in the trace is the same). Raises TracerError if the file cannot be traced.
+    does not show a temporary path. Raises TracerError if the file cannot be traced.
     """
     run = run_traced(path, timeout_s=timeout_s, virtual_time=virtual_time)
-    builder = TraceBuilder()
-    for index, record in enumerate(run.records):
-        builder.feed(index, record)
-    if builder.errors:
-        raise TracerError(f"the Python tracer failed on {path.name}:\n{builder.errors[0]}")
-    trace = builder.finish(
-        {"stdout": run.stdout, "stderr": run.stderr}, run.exit_code, python_runtime()
-    )
-    if display_path is None:
-        return trace
-    return _replace_folder(trace, path.resolve().parent, display_path)
+    return trace_from_run(run, display_path=display_path)
 
 
 def _run(

@@ -1,0 +1,71 @@
+"""What the documentation says about looplens itself is checked against the real thing."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+from looplens.collect import iter_fences
+
+PROJECT = Path(__file__).parent.parent
+GUIDE = PROJECT / "docs" / "contributing" / "writing-snippets.md"
+
+# The page the guide's example message is about: its fences at lines 12 and 19.
+EXAMPLE_PAGE = """# Example
+
+Some words about the example, as an article would have them before its
+first snippet, so that the fence starts a few lines down the page.
+
+It does not matter what this text says: only the line numbers of the two
+fences show up in the message.
+
+More words.
+
+Still more words.
+```js {#micro-vs-macro .trace}
+console.log("Start");
+setTimeout(() => console.log("Timeout"), 0);
+Promise.resolve().then(() => console.log("Promise"));
+console.log("End");
+```
+
+```text {.expect}
+Start     sync
+End       sync
+Timeout   timers
+Promise   microtask
+```
+"""
+
+
+def test_the_guide_shows_the_real_message_of_a_wrong_expectation(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    documented = next(
+        fence.body
+        for fence in iter_fences(GUIDE.read_text(encoding="utf-8"))
+        if fence.body.startswith("WARNING -  looplens:")
+    )
+    (tmp_path / "docs" / "node").mkdir(parents=True)
+    (tmp_path / "docs" / "node" / "example.md").write_text(EXAMPLE_PAGE)
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: example\nmarkdown_extensions:\n  - attr_list\n  - pymdownx.superfences\n"
+        "plugins:\n  - looplens:\n      cache: false\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        build(load_config(str(tmp_path / "mkdocs.yml")))
+    [record] = [r for r in caplog.records if "micro-vs-macro" in r.getMessage()]
+    # MkDocs prints a warning as "WARNING -  " followed by the plugin's prefixed message.
+    assert documented == f"WARNING -  {record.getMessage()}"
+
+
+def test_the_guide_names_every_queue_of_the_vocabulary() -> None:
+    from looplens.trace import JS_QUEUES
+
+    table_queues = re.findall(r"^\| `(\w+)` \|", GUIDE.read_text(encoding="utf-8"), re.MULTILINE)
+    assert table_queues == list(JS_QUEUES)
