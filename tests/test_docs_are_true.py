@@ -11,6 +11,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from looplens.collect import iter_fences
+from looplens.trace import JS_QUEUES, PYTHON_QUEUES
 
 PROJECT = Path(__file__).parent.parent
 GUIDE = PROJECT / "docs" / "contributing" / "writing-snippets.md"
@@ -65,7 +66,5 @@ def test_the_guide_shows_the_real_message_of_a_wrong_expectation(
 
 
 def test_the_guide_names_every_queue_of_the_vocabulary() -> None:
-    from looplens.trace import JS_QUEUES
-
     table_queues = re.findall(r"^\| `(\w+)` \|", GUIDE.read_text(encoding="utf-8"), re.MULTILINE)
-    assert table_queues == list(JS_QUEUES)
+    assert table_queues == [*JS_QUEUES, *PYTHON_QUEUES]

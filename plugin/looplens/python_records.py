@@ -24,7 +24,6 @@ what a reader sees:
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,8 +35,6 @@ from looplens.trace import MAIN_THREAD, Callback, Event, EventKind, PrintedLine,
 Record = Mapping[str, Any]
 #: Events sort by (record index, sequence): the records are already in real order.
 EventKey = tuple[int, int]
-
-_WORKER_NUMBER = re.compile(r"_\d+$")
 
 
 def _ms(value: float) -> float:
@@ -134,8 +131,8 @@ class TraceBuilder:
         run = self.runs.get(int(record["id"]))
         if run is None:
             return
-        thread = str(record.get("th") or MAIN_THREAD)
-        run.thread = self.worker(thread, run) if record.get("pool") else thread
+        pool = record.get("pool")
+        run.thread = self.worker(str(pool), run) if pool else str(record.get("th") or MAIN_THREAD)
         if record.get("api"):
             run.api = str(record["api"])
         if run.own_clock:
@@ -145,9 +142,8 @@ class TraceBuilder:
         run.ran = True
         self.event(index, "run", run, run.t)
 
-    def worker(self, name: str, run: Run) -> str:
-        """The lowest free worker of the executor that `name` (a real thread name) belongs to."""
-        prefix = _WORKER_NUMBER.sub("", name)
+    def worker(self, prefix: str, run: Run) -> str:
+        """The lowest free worker of the executor whose threads are named `prefix`_N."""
         slots = self.workers[prefix]
         free = next((number for number, holder in enumerate(slots) if holder is None), len(slots))
         if free == len(slots):

@@ -31,6 +31,7 @@ from looplens.trace import Trace
 TRACER_DIR = Path(__file__).parent / "tracers" / "python"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
 VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
+_COLOR_VARIABLES = frozenset({"FORCE_COLOR", "NO_COLOR"})
 
 
 def python_runtime() -> str:
@@ -43,11 +44,14 @@ def snippet_environment() -> dict[str, str]:
 
     Unbuffered, so that stdout and stderr are written in the order the snippet writes them;
     UTF-8 whatever the locale; a fixed hash seed, so that set order is the same in every build.
-    The build's own PYTHON* settings (asyncio debug mode, warnings filters, dev mode) would
-    change what a snippet prints: they are left out.
+    The build's own PYTHON* settings (asyncio debug mode, warnings filters, dev mode) and the
+    variables that force colors in tracebacks (3.13+) would change what a snippet prints: they
+    are left out.
     """
     environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("PYTHON")
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("PYTHON") and name not in _COLOR_VARIABLES
     }
     environment.update(PYTHONUNBUFFERED="1", PYTHONHASHSEED="0", PYTHONUTF8="1")
     return environment

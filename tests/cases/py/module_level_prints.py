@@ -2,7 +2,6 @@ import asyncio
 import sys
 
 print("before asyncio.run")
-print("module globals:", sorted(globals()))
 print("argv:", [arg.rsplit("/", 1)[-1] for arg in sys.argv])
 
 

@@ -12,17 +12,19 @@ async def slow() -> None:
 
 
 async def main() -> None:
+    # A task, not a coroutine: from 3.12 on, wait_for runs a coroutine inside the caller's task.
+    slow_task = asyncio.create_task(slow())
     try:
-        await asyncio.wait_for(slow(), timeout=0.25)
+        await asyncio.wait_for(slow_task, timeout=0.25)
     except TimeoutError:
-        print("main: timed out")
-    task = asyncio.create_task(slow())
+        print("main: timed out; the task is cancelled:", slow_task.cancelled())
+    slow_task = asyncio.create_task(slow())
     await asyncio.sleep(0.1)
-    task.cancel()
+    slow_task.cancel()
     try:
-        await task
+        await slow_task
     except asyncio.CancelledError:
-        print("main: the task is cancelled:", task.cancelled())
+        print("main: cancelled it myself:", slow_task.cancelled())
 
 
 asyncio.run(main())

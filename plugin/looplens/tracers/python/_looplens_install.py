@@ -77,8 +77,9 @@ def install(folder: str) -> None:
         return
     fd = int(fd_text)
     os.set_inheritable(fd, False)
-    # The interpreter compiles the script under its absolute name, as it appears in tracebacks.
-    frames.set_snippet(os.path.join(os.getcwd(), sys.argv[0]))
+    # The interpreter compiles the script under its absolute name, as it appears in tracebacks;
+    # pathlib would normalize that name, the interpreter does not.
+    frames.set_snippet(os.path.join(os.getcwd(), sys.argv[0]))  # noqa: PTH109, PTH118
     tracer = state.install(state.Channel(fd))
     tracer.emit(
         {
@@ -125,7 +126,9 @@ def _patch_threads(tracer: state.Tracer) -> None:
         with tracer.lock:
             future = submit(self, fn, *args, **kwargs)
             try:
-                tracer.work_submitted(future)
+                # Private, set by every ThreadPoolExecutor (pinned by
+                # test_private_detail_executor_names_its_threads_with_a_prefix).
+                tracer.work_submitted(future, str(getattr(self, "_thread_name_prefix", "")))
             except Exception:
                 tracer.fail()
         return future

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tra
     from looplens.tracers.python import _looplens_clock as clock
     from looplens.tracers.python import _looplens_frames as frames
     from looplens.tracers.python._looplens_state import Context, Tracer, tracer
-else:  # the child imports its siblings from the launcher's folder
+else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_clock as clock
     import _looplens_frames as frames
     from _looplens_state import Context, Tracer, tracer
@@ -49,6 +49,7 @@ _STEP_NAMES = frozenset({"__step", "__wakeup", "task_wakeup"})
 _GENERATOR_AWAITABLES = frozenset({"async_generator_asend", "async_generator_athrow"})
 
 CLOCK = clock.VirtualClock(virtual=True)
+JUMP_SLACK_S = 0.001
 
 
 class Task(asyncio.Task[Any]):
@@ -131,7 +132,12 @@ class ReadyQueue(collections.deque[Any]):
 
 
 class VirtualTimeSelector(selectors.DefaultSelector):
-    """Jumps the clock instead of waiting, when only timers can end the wait."""
+    """Jumps the clock instead of waiting, when only timers can end the wait.
+
+    A jump lands JUMP_SLACK_S past the first timer. A real select() waits whole milliseconds,
+    rounded up, and a little more: timers set a few µs apart (by the steps of one iteration)
+    come due together. Landing exactly on the first one would make that a race.
+    """
 
     def attach(self, loop: TracingLoop) -> None:
         self._looplens_loop = weakref.ref(loop)
@@ -151,7 +157,7 @@ class VirtualTimeSelector(selectors.DefaultSelector):
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is not None and timeout > 0 and self.may_jump():
-            CLOCK.advance(timeout)
+            CLOCK.advance(timeout + JUMP_SLACK_S)
             timeout = 0
         return super().select(timeout)
 
@@ -167,9 +173,6 @@ class TracingLoop(asyncio.SelectorEventLoop):
         # Still empty: BaseEventLoop.__init__ made it, nothing was scheduled yet.
         self._ready = ReadyQueue()
         self._looplens_delay: float | None = None
-        self._looplens_task_factory: Callable[..., Any] | None = None
-        self._looplens_make_task: Callable[..., Any] | None = None
-        super().set_task_factory(_create_task)
 
     def time(self) -> float:
         return CLOCK.monotonic()
@@ -177,18 +180,26 @@ class TracingLoop(asyncio.SelectorEventLoop):
     def create_future(self) -> Future:
         return Future(loop=self)
 
-    def set_task_factory(self, factory: Callable[..., Any] | None) -> None:
-        if factory is not None and not callable(factory):
-            raise TypeError("task factory must be a callable or None")
-        self._looplens_task_factory = factory
-        self._looplens_make_task = factory
-        # 3.12+: eager tasks of the traced class, so their done callbacks are seen too.
-        make_eager = getattr(asyncio, "create_eager_task_factory", None)
-        if factory is not None and factory is getattr(asyncio, "eager_task_factory", None):
-            self._looplens_make_task = make_eager(Task) if make_eager is not None else factory
+    def create_task(  # type: ignore[override]  # typeshed spells out 3.11's keywords only
+        self,
+        coro: Any,
+        *,
+        name: str | None = None,
+        context: ContextVars | None = None,
+        **kwargs: Any,
+    ) -> asyncio.Task[Any]:
+        """What BaseEventLoop.create_task does without a task factory, with the traced Task.
 
-    def get_task_factory(self) -> Callable[..., Any] | None:
-        return self._looplens_task_factory
+        Not a task factory: asyncio treats tasks from a factory differently (3.13.0 names them
+        "None"), and a snippet's own factory (eager_task_factory) must work as it does alone.
+        """
+        if self.get_task_factory() is not None:
+            return super().create_task(coro, name=name, context=context, **kwargs)
+        self._check_closed()  # type: ignore[attr-defined]  # private, not in typeshed
+        task = Task(coro, loop=self, name=name, context=context, **kwargs)
+        # Debug mode: drop this frame from where the task was made, as the base method does.
+        _drop_source_frames(task, 1)
+        return task
 
     def call_later(
         self,
@@ -240,16 +251,6 @@ class TracingLoop(asyncio.SelectorEventLoop):
             super().call_exception_handler(context)
 
 
-def _create_task(loop: asyncio.AbstractEventLoop, coro: Any, /, **kwargs: Any) -> Any:
-    make_task = getattr(loop, "_looplens_make_task", None)
-    if make_task is not None:
-        return make_task(loop, coro, **kwargs)
-    task = Task(coro, loop=loop, **kwargs)
-    # Debug mode: without a factory, create_task drops its own frame; drop it and this one.
-    _drop_source_frames(task, 2)
-    return task
-
-
 def _drop_source_frames(made: Any, count: int) -> None:
     """Debug mode records where handles and tasks were made: hide the tracer's frames there."""
     if made._source_traceback:
@@ -283,8 +284,11 @@ def task_of(callback: object) -> Any:
 def _ready_context(handle: Any) -> Context:
     trace = tracer()
     frame = frames.outer_frame(2)
-    parent = trace.current()
     callback, args = handle._callback, handle._args
+    # What hands an executor's result to the loop carries the concurrent future: it comes from
+    # that work, whichever thread schedules it (the worker, or the loop if the work was done
+    # before asyncio wrapped its future).
+    parent = next(filter(None, map(trace.work_of, args)), None) or trace.current()
     task = task_of(callback)
     if task is not None:
         coro = task.get_coro()

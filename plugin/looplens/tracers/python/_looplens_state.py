@@ -8,7 +8,7 @@ The tracer writes one JSON object a line to an inherited file descriptor, never 
 - ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
   ``delay`` in ms for timers). ``user`` is false for asyncio's own plumbing.
 - ``run``: it starts running (``id``, ``th`` = thread, ``api`` for task steps whose task name is
-  final only now, ``pool`` for executor threads).
+  final only now, ``pool`` = the thread name prefix of the executor that runs it).
 - ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran.
 - ``sleep``: context ``c`` called time.sleep for ``ms``. ``done``: executor work ``id`` finished.
 - ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
@@ -31,20 +31,23 @@ from concurrent.futures import Future as ConcurrentFuture
 from concurrent.futures import thread as concurrent_thread
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_frames as frames
-else:  # the child imports its siblings from the launcher's folder
+else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_frames as frames
 
 #: Contexts recorded at most: each costs a "q" and a "run" record, so about twice as many events.
 CONTEXT_LIMIT = 10_000
 
+#: looplens.trace.MAIN_THREAD (looplens itself is not imported here).
 MAIN_THREAD = "main"
 
 #: The frame of an executor's work item running a function in a worker thread; its `self` says
-#: which submission the thread works on (pinned by test_private_detail_executor_work_item_frame).
+#: which submission the thread works on (pinned by
+#: test_private_detail_executor_runs_work_in_a_work_item_frame).
 _WORK_ITEM_RUN = concurrent_thread._WorkItem.run.__code__
 _EXECUTOR_FILE = _WORK_ITEM_RUN.co_filename
 
@@ -65,6 +68,8 @@ class Activity:
     """Executor work or a thread: its context, and whether its "run" was recorded yet."""
 
     context: Context
+    #: For executor work: the executor's thread name prefix ("asyncio" for the default one).
+    pool: str | None = None
     started: bool = False
 
 
@@ -105,10 +110,9 @@ class Tracer:
         self.threads: weakref.WeakKeyDictionary[threading.Thread, Activity] = (
             weakref.WeakKeyDictionary()
         )
-        #: Threads that may wake the loop later (not idle executor workers): real time runs while
-        #: one of them is alive.
+        #: Threads that may wake the loop later (not executor workers, which are idle between
+        #: submissions): real time runs while one of them is alive.
         self.live_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-        self.pool_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
         self.pending_work = 0
 
     # -- records ------------------------------------------------------------------------------
@@ -160,7 +164,7 @@ class Tracer:
         *,
         api: str | None = None,
         thread: threading.Thread | None = None,
-        pool: bool = False,
+        pool: str | None = None,
     ) -> None:
         """`context` starts running in `thread` (by default the current one)."""
         if not context.recorded:
@@ -168,8 +172,8 @@ class Tracer:
         record: dict[str, Any] = {"k": "run", "id": context.id, "th": thread_label(thread)}
         if api is not None:
             record["api"] = api
-        if pool:
-            record["pool"] = True
+        if pool is not None:
+            record["pool"] = pool
         self.emit(record)
 
     # -- what runs now ------------------------------------------------------------------------
@@ -208,7 +212,7 @@ class Tracer:
         with self.lock:
             work = None if item is None else self.work.get(item.future)
         if work is not None:
-            self._start(work, thread, pool=True)
+            self._start(work, thread)
             return work.context
         with self.lock:
             activity = self.threads.get(thread)
@@ -230,12 +234,12 @@ class Tracer:
             frame = frame.f_back
         return None
 
-    def _start(self, activity: Activity, thread: threading.Thread, *, pool: bool = False) -> None:
+    def _start(self, activity: Activity, thread: threading.Thread) -> None:
         with self.lock:
             if activity.started:
                 return
             activity.started = True
-        self.run(activity.context, thread=thread, pool=pool)
+        self.run(activity.context, thread=thread, pool=activity.pool)
 
     # -- threads and executor work --------------------------------------------------------------
 
@@ -245,11 +249,11 @@ class Tracer:
         while frame is not None and frames.is_tracer_file(frame.f_code.co_filename):
             frame = frame.f_back
         if frame is not None and frame.f_code.co_filename == _EXECUTOR_FILE:
-            # An executor's worker (pinned by test_private_detail_executor_starts_its_workers):
-            # idle most of the time; its work is traced per submission.
-            self.pool_threads.add(thread)
+            # An executor's worker (pinned by test_private_detail_executor_starts_its_workers_
+            # from_its_own_module): idle most of the time; its work is traced per submission.
             return
-        self.live_threads.add(thread)
+        with self.lock:
+            self.live_threads.add(thread)
         if not frames.caller_is_user(frame):
             return
         parent = self.current()
@@ -265,17 +269,25 @@ class Tracer:
         if activity is not None:
             self._start(activity, thread)
 
-    def work_submitted(self, future: ConcurrentFuture[Any]) -> None:
+    def work_submitted(self, future: ConcurrentFuture[Any], pool: str) -> None:
         """Called by the patched ThreadPoolExecutor.submit, under the lock, before any worker can
-        look the submission up."""
+        look the submission up; `pool` is the executor's thread name prefix."""
         api, caller = frames.scheduling_call(frames.outer_frame(2))
         line = frames.snippet_line(caller)
         context = self.schedule(
             "thread", api or "submit", line, self.current(), user=frames.caller_is_user(caller)
         )
-        self.work[future] = Activity(context)
+        self.work[future] = Activity(context, pool)
         self.pending_work += 1
         future.add_done_callback(self._work_done)
+
+    def work_of(self, future: object) -> Context | None:
+        """The context of the executor work behind a concurrent future, if the tracer saw it."""
+        if not isinstance(future, ConcurrentFuture):
+            return None
+        with self.lock:
+            activity = self.work.get(future)
+        return None if activity is None else activity.context
 
     def _work_done(self, future: ConcurrentFuture[Any]) -> None:
         try:
@@ -284,21 +296,22 @@ class Tracer:
                 activity = self.work.get(future)
             if activity is None:
                 return
-            thread = threading.current_thread()
-            if thread in self.pool_threads:
-                # Runs in the worker, inside the work item: silent work still shows that it ran.
-                self._start(activity, thread, pool=True)
-            if activity.started and activity.context.recorded:
+            # Silent work still shows that it ran: in its worker, or, if it was done before
+            # its submission was registered, where this callback runs now.
+            self._start(activity, threading.current_thread())
+            if activity.context.recorded:
                 self.emit({"k": "done", "id": activity.context.id})
         except Exception:
             self.fail()
 
     def threads_quiet(self) -> bool:
         """No executor work pending and no thread alive that could wake the loop: time may jump."""
-        if self.pending_work:
-            return False
         current = threading.current_thread()
-        return not any(t.is_alive() and t is not current for t in list(self.live_threads))
+        with self.lock:
+            if self.pending_work:
+                return False
+            threads = list(self.live_threads)
+        return not any(thread.is_alive() and thread is not current for thread in threads)
 
     # -- writes and sleeps -------------------------------------------------------------------
 
@@ -314,7 +327,9 @@ class Tracer:
         if context.recorded:
             self.emit({"k": "sleep", "c": context.id, "ms": round(seconds * 1000, 3)})
 
-    def done_callback_added(self, future: object, callback: object, frame: Any) -> None:
+    def done_callback_added(
+        self, future: object, callback: object, frame: FrameType | None
+    ) -> None:
         if frames.caller_is_user(frame):
             self.done_callbacks[id(future), id(callback)] = frames.snippet_line(frame)
 
