@@ -36,7 +36,9 @@ console.log("sync");
 
 
 def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    # Debian's chromium here; GitHub's Ubuntu runners come with Google Chrome instead.
+    names = ("chromium", "chromium-browser", "google-chrome")
+    path = next((found for name in names if (found := shutil.which(name))), None)
     if path is None:
         pytest.skip("no chromium on this machine: apt-get install chromium to run browser tests")
     return path
