@@ -8,8 +8,12 @@ Node releases). Every case must also print exactly what a plain run of the same 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -223,6 +227,67 @@ def test_an_uncaught_error_belongs_to_the_callback_that_threw(runs: dict[str, Ca
     # The timer was queued but the process died first: it is in the trace, and never ran.
     timer = next(callback for callback in never.callbacks if callback.api == "setTimeout")
     assert [e.kind for e in never.events if e.callback == timer.id] == ["queued"]
+
+
+def test_scheduled_by_names_the_call_as_written(runs: dict[str, CaseRun]) -> None:
+    trace = runs["api_names.js"].trace
+    assert [(line.text, trace.callback(line.callback).api) for line in trace.lines] == [
+        (name, name)
+        for name in ("zlib.gzip", "zlib.deflate", "crypto.randomBytes", "stream.pipeline")
+    ]
+
+
+def test_exit_listeners_run_after_the_loop(runs: dict[str, CaseRun]) -> None:
+    trace = runs["exit_handlers.js"].trace
+    apis = [trace.callback(line.callback).api for line in trace.lines]
+    assert apis == ["main script", "setTimeout", "process.on('beforeExit')", "process.on('exit')"]
+
+
+def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) -> None:
+    trace = runs["worker_message.js"].trace
+    got = trace.callback(trace.lines[1].callback)
+    assert (got.queue, got.api, got.thread, got.t) == ("poll", "parentPort", "worker 1", 20)
+
+
+SLEEPER = (
+    'const { spawn } = require("node:child_process");\n'
+    'const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 5000)"],\n'
+    '  { detached: true, stdio: "inherit" });\n'
+    'require("node:fs").writeFileSync("sleeper.pid", String(child.pid));\n'
+    "child.unref();\n"
+)
+
+
+def _kill_sleeper(folder: Path) -> None:
+    pid_file = folder / "sleeper.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_node_exiting_ends_the_trace(tmp_path: Path) -> None:
+    # A detached child with inherited stdio holds the pipes open for 5 s after Node exits.
+    snippet = tmp_path / "detached.js"
+    snippet.write_text(SLEEPER + 'console.log("parent done");\n')
+    start = time.monotonic()
+    try:
+        trace = trace_javascript(snippet, timeout_s=3)
+    finally:
+        _kill_sleeper(tmp_path)
+    assert time.monotonic() - start < 2
+    assert [line.text for line in trace.lines] == ["parent done"]
+
+
+def test_a_time_out_does_not_wait_for_the_pipes(tmp_path: Path) -> None:
+    snippet = tmp_path / "forever.js"
+    snippet.write_text(SLEEPER + "setInterval(() => {}, 1000);\n")
+    start = time.monotonic()
+    try:
+        with pytest.raises(TracerError, match=r"did not finish within 0\.5 s"):
+            trace_javascript(snippet, timeout_s=0.5)
+    finally:
+        _kill_sleeper(tmp_path)
+    assert time.monotonic() - start < 2
 
 
 def test_display_path_replaces_the_folder(tmp_path: Path) -> None:

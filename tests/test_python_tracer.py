@@ -375,6 +375,9 @@ def test_private_detail_runner_creates_its_loop_with_events_new_event_loop(
     assert asyncio.run(running()) is made[-1]
     with asyncio.Runner() as runner:
         assert runner.get_loop() is made[-1]
+        # Where the tracer asks which loop runs, without an exception when none does.
+        assert asyncio.events._get_running_loop() is None
+        assert runner.run(running()) is runner.get_loop()
     # asyncio re-exports the function: the tracer patches both names.
     assert asyncio.new_event_loop is original
 
@@ -447,6 +450,36 @@ def test_private_detail_select_waits_until_the_next_timer() -> None:
     finally:
         loop.close()
     assert any(timeout is not None and 0.03 < timeout <= 0.05 for timeout in timeouts)
+
+
+def test_private_detail_timers_wait_in_a_heap() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        later = loop.call_later(0.2, print)
+        sooner = loop.call_later(0.1, print)
+        heap = loop._scheduled  # type: ignore[attr-defined]
+        assert heap[0] is sooner
+        assert sorted(heap, key=lambda timer: timer.when()) == [sooner, later]
+        later.cancel()
+        sooner.cancel()
+    finally:
+        loop.close()
+
+
+def test_private_detail_create_task_makes_the_task_class_of_the_tasks_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Task(asyncio.Task[Any]):
+        pass
+
+    monkeypatch.setattr(asyncio.tasks, "Task", Task)
+    loop = asyncio.new_event_loop()
+    try:
+        task = loop.create_task(asyncio.sleep(0))
+        assert type(task) is Task
+        loop.run_until_complete(task)
+    finally:
+        loop.close()
 
 
 def test_private_detail_call_later_goes_through_call_at(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,9 +2,18 @@
 
 The text of every printed line comes from the real stdout and stderr bytes, never from the
 records, so the traced output is exactly what Node wrote. The records only say who wrote which
-bytes, and in which order the two streams were written. Bytes that no record accounts for (Node
-prints an uncaught error's stack from C++, past the patched writes) go to the callback that was
-running when the process died, after everything else.
+bytes, and in which order the two streams were written.
+
+Each recorded write is looked for where the previous one ended. Some bytes no record accounts
+for: a child process sharing stdout, Node printing an uncaught error's stack from C++. They came
+out after the write before them and before the write after them, and never belong to the write
+after them. When the time each chunk of output was read is known (on the monotonic clock that the
+preload stamps its records with), a write is never placed on bytes that were read before it was
+made, and unrecorded bytes go to the callback that had last started by the time they were read
+(the one that died, for a crash report); without times, to the callback that died in between, if
+any, else to the callback of the write before them (at the start of a stream, the main script).
+When unrecorded bytes start a line, the next write is only looked for at the start of a line, so
+that a line that someone else prints too does not shift the writes that follow.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ class Piece(Generic[Owner]):
     owner: Owner
     t: float
     index: int
+    #: Microseconds on the monotonic clock, taken before the bytes went out (if known).
+    us: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +52,47 @@ class Line(Generic[Owner]):
     index: int
 
 
+#: When a stream's bytes were read: (end offset, microseconds) for each chunk, in order.
+Arrivals = list[tuple[int, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Segment(Generic[Owner]):
     start: int
-    order: tuple[int, int]
+    #: Sorts the segments of both streams into the order they were written: (record index,
+    #: position among the writes, rank).
+    order: tuple[int, int, int]
     piece: Piece[Owner]
+
+
+@dataclass(frozen=True, slots=True)
+class _Start(Generic[Owner]):
+    """A callback started (or died) at record `index`, at `us` microseconds."""
+
+    us: int
+    index: int
+    owner: Owner
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Ends(Generic[Owner]):
+    last_owner: Owner | None
+    last_t: float
+    end_index: int
+    first_owner: tuple[Owner, float] | None
+
+
+class _Clock:
+    """When the byte at an offset was read, at the latest."""
+
+    def __init__(self, arrivals: Arrivals) -> None:
+        self._ends = [end for end, _ in arrivals]
+        self._times = [us for _, us in arrivals]
+
+    def at(self, offset: int) -> int | None:
+        chunk = bisect.bisect_right(self._ends, offset)
+        return self._times[chunk] if chunk < len(self._times) else None
 
 
 class OutputBuilder(Generic[Owner]):
@@ -53,6 +100,8 @@ class OutputBuilder(Generic[Owner]):
         self._pieces: list[Piece[Owner]] = []
         # A worker's writes wait here until the main thread relays them to the real stream.
         self._pending: dict[tuple[str, Stream], list[Piece[Owner]]] = defaultdict(list)
+        self._deaths: list[tuple[int, Owner, float]] = []
+        self._starts: list[_Start[Owner]] = []
 
     def write(self, piece: Piece[Owner]) -> None:
         self._pieces.append(piece)
@@ -60,17 +109,41 @@ class OutputBuilder(Generic[Owner]):
     def worker_write(self, thread: str, piece: Piece[Owner]) -> None:
         self._pending[thread, piece.stream].append(piece)
 
-    def relay(self, relay: Piece[Owner]) -> None:
-        """The main thread writes a worker's output: the worker's pieces land here."""
-        for (_, stream), pending in self._pending.items():
-            if stream == relay.stream and "".join(p.text for p in pending).startswith(relay.text):
-                self._take(pending, relay)
-                return
-        self._pieces.append(relay)
+    def started(self, owner: Owner, t: float, index: int, us: int | None) -> None:
+        """A callback started running at record `index` (at `us` microseconds, if known)."""
+        if us is not None:
+            self._starts.append(_Start(us, index, owner, t))
 
-    def _take(self, pending: list[Piece[Owner]], relay: Piece[Owner]) -> None:
+    def death(self, owner: Owner, t: float, index: int, us: int | None = None) -> None:
+        """An uncaught error at record `index`: Node may print its stack past the records."""
+        self._deaths.append((index, owner, t))
+        self.started(owner, t, index, us)
+
+    def relay(self, relay: Piece[Owner], thread: str | None = None) -> None:
+        """A thread writes a worker's output: the worker's pieces land here.
+
+        The main thread (`thread` None) writes them to the real stream; a worker `thread` passes
+        its own worker's output on to its parent, as if it had written it.
+        """
+        for (writer, stream), pending in self._pending.items():
+            if writer == thread or stream != relay.stream:
+                continue
+            if "".join(p.text for p in pending).startswith(relay.text):
+                parts = self._take(pending, relay)
+                if thread is None:
+                    self._pieces.extend(parts)
+                else:
+                    self._pending[thread, stream].extend(parts)
+                return
+        if thread is None:
+            self._pieces.append(relay)
+        else:
+            self._pending[thread, relay.stream].append(relay)
+
+    def _take(self, pending: list[Piece[Owner]], relay: Piece[Owner]) -> list[Piece[Owner]]:
         # A relay may carry part of a worker write or several of them: split by characters.
         remaining = len(relay.text)
+        parts: list[Piece[Owner]] = []
         while remaining > 0 and pending:
             piece = pending[0]
             if len(piece.text) <= remaining:
@@ -80,16 +153,30 @@ class OutputBuilder(Generic[Owner]):
                 pending[0] = replace(piece, text=tail, size=_size(tail))
                 part = replace(piece, text=head, size=_size(head))
             remaining -= len(part.text)
-            self._pieces.append(replace(part, stream=relay.stream, index=relay.index))
+            parts.append(replace(part, stream=relay.stream, index=relay.index, us=relay.us))
+        return parts
 
     def lines(
-        self, output: dict[Stream, bytes], last_owner: Owner, last_t: float, end_index: int
+        self,
+        output: dict[Stream, bytes],
+        last_owner: Owner | None,
+        last_t: float,
+        end_index: int,
+        first_owner: tuple[Owner, float] | None = None,
+        arrivals: dict[Stream, Arrivals] | None = None,
     ) -> list[Line[Owner]]:
-        found: list[tuple[tuple[int, int], int, Line[Owner]]] = []
+        """The lines of the real output, each with the owner of its first byte.
+
+        Without read times, unrecorded bytes after the last write go to `last_owner` if given
+        (the callback still running at the end); before the first write, to `first_owner`
+        (default: `last_owner`).
+        """
+        ends = _Ends(last_owner, last_t, end_index, first_owner)
+        found: list[tuple[tuple[int, int, int], int, Line[Owner]]] = []
         for stream, data in output.items():
-            segments = self._segments(
-                stream, data, Piece(stream, 0, "", last_owner, last_t, end_index)
-            )
+            times = (arrivals or {}).get(stream)
+            clock = _Clock(times) if times and self._starts else None
+            segments = self._segments(stream, data, ends, clock)
             starts = [segment.start for segment in segments]
             offset = 0
             for raw in _split_lines(data):
@@ -103,30 +190,100 @@ class OutputBuilder(Generic[Owner]):
         found.sort(key=lambda item: (item[0], item[1]))
         return [line for _, _, line in found]
 
-    def _segments(self, stream: Stream, data: bytes, last: Piece[Owner]) -> list[_Segment[Owner]]:
+    def _segments(
+        self, stream: Stream, data: bytes, ends: _Ends[Owner], clock: _Clock | None
+    ) -> list[_Segment[Owner]]:
         segments: list[_Segment[Owner]] = []
         cursor = 0
-        for order, piece in enumerate(self._pieces):
+        previous: _Segment[Owner] | None = None
+        for position, piece in enumerate(self._pieces):
             if piece.stream != stream or cursor >= len(data):
                 continue
-            written = piece.text.encode("utf-8", errors="replace")
-            found = (
-                -1
-                if data.startswith(written, cursor) or not written
-                else data.find(written, cursor)
-            )
-            if found > cursor:
-                # Bytes that no patched write made (fs.writeSync(1, …), a child process sharing
-                # stdout) came first: they belong to the code that runs now.
-                segments.append(_Segment(cursor, (order, 0), piece))
-                cursor = found
-            segments.append(_Segment(cursor, (order, 1), piece))
-            cursor += piece.size
+            located = _locate(data, piece, cursor, clock)
+            if located is None:
+                # It never came out (or not where it could be): it owns no bytes.
+                continue
+            start, size = located
+            if start > cursor:
+                segments.append(self._gap(stream, cursor, previous, piece.index, ends, clock))
+            previous = _Segment(start, (piece.index, position, 0), piece)
+            segments.append(previous)
+            cursor = start + size
         if cursor < len(data):
-            # What is left came last; if both streams have some, stdout's goes first.
-            rank = 0 if stream == "stdout" else 1
-            segments.append(_Segment(cursor, (len(self._pieces), rank), last))
+            segments.append(self._gap(stream, cursor, previous, None, ends, clock))
         return segments
+
+    def _gap(
+        self,
+        stream: Stream,
+        start: int,
+        previous: _Segment[Owner] | None,
+        next_index: int | None,
+        ends: _Ends[Owner],
+        clock: _Clock | None,
+    ) -> _Segment[Owner]:
+        """Bytes from `start` that no record accounts for, before the write at `next_index`."""
+        rank = 0 if stream == "stdout" else 1
+        after = previous.piece.index if previous is not None else -1
+
+        def between(index: int) -> bool:
+            return after < index and (next_index is None or index < next_index)
+
+        read = clock.at(start) if clock is not None else None
+        if read is not None:
+            started = [each for each in self._starts if between(each.index) and each.us <= read]
+            if started:
+                last = max(started, key=lambda each: each.index)
+                piece = Piece(stream, 0, "", last.owner, last.t, last.index)
+                return _Segment(start, (last.index, 0, rank), piece)
+        else:
+            deaths = [death for death in self._deaths if between(death[0])]
+            if deaths:
+                index, owner, t = deaths[-1]
+                return _Segment(start, (index, 0, rank), Piece(stream, 0, "", owner, t, index))
+            if next_index is None and ends.last_owner is not None:
+                order = (ends.end_index, 0, rank)
+                piece = Piece(stream, 0, "", ends.last_owner, ends.last_t, ends.end_index)
+                return _Segment(start, order, piece)
+        if previous is not None:
+            index, position, _ = previous.order
+            return _Segment(start, (index, position, 1), previous.piece)
+        if ends.first_owner is not None:
+            owner, t = ends.first_owner
+        elif ends.last_owner is not None:
+            owner, t = ends.last_owner, ends.last_t
+        else:
+            raise ValueError("unrecorded output with no owner to give it to")
+        return _Segment(start, (0, -1, rank), Piece(stream, 0, "", owner, t, 0))
+
+
+def _locate(
+    data: bytes, piece: Piece[Owner], cursor: int, clock: _Clock | None
+) -> tuple[int, int] | None:
+    """Where a recorded write is in `data`, from `cursor` on, and how many bytes it spans."""
+    written = piece.text.encode("utf-8", errors="replace")
+    if not written or piece.size == 0:
+        return None
+
+    def possible(offset: int) -> bool:
+        # Bytes read before the write was made are someone else's.
+        read = clock.at(offset) if clock is not None else None
+        return read is None or piece.us is None or read >= piece.us
+
+    if possible(cursor):
+        if data.startswith(written, cursor):
+            return cursor, len(written)
+        # Bytes that are not UTF-8 were recorded as U+FFFD: compare them decoded.
+        if data[cursor : cursor + piece.size].decode("utf-8", errors="replace") == piece.text:
+            return cursor, piece.size
+    at_line_start = cursor == 0 or data[cursor - 1] == _NEWLINE
+    found = data.find(written, cursor + 1)
+    while found > 0 and ((at_line_start and data[found - 1] != _NEWLINE) or not possible(found)):
+        found = data.find(written, found + 1)
+    return (found, len(written)) if found > 0 else None
+
+
+_NEWLINE = ord("\n")
 
 
 def _size(text: str) -> int:

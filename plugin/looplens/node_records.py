@@ -10,11 +10,27 @@ The preload writes facts as they happen, one JSON object a line, each with its t
 - ``before`` / ``after``: a resource's callback starts / ends. ``close``: the running callback is a
   handle's close callback. ``resolve``: a promise was resolved while ``exec`` ran.
 - ``print``: a write to ``stream`` of ``text`` (``bytes`` long) while ``exec`` ran; ``relay`` marks
-  the main thread writing a worker's output; ``type`` is the running resource's type once records
-  are ``truncated`` (the resource cap was reached). ``died``: an uncaught error while ``exec`` ran.
+  the main thread writing a worker's output, ``direct`` a write straight to the descriptor
+  (fs.writeSync(1, …)); ``type`` is the running resource's type once records
+  are ``truncated`` (the resource cap was reached). ``died``: an uncaught error while ``exec`` ran
+  (for an unhandled rejection, ``exec`` is the rejected promise).
+- ``refresh``: ``timeout.refresh()`` restarted timer ``id``.
+- ``us`` (on thread, before, print and died records): microseconds on the monotonic clock, to
+  place output that no record accounts for (see looplens.node_output).
+- ``thread`` of a worker has ``parent``: the thread and id of the WORKER resource that made it.
+- ``exit`` on a record with ``exec`` 0: it ran from a listener of process.on('beforeExit') or
+  process.on('exit') (the value says which) that Node called after the loop ended.
 
 Each run of a resource is one callback, except Node's own promise jobs (not ``direct``): the ES
 module loader runs the module body in one, so what runs in them belongs to whoever queued them.
+A run of a resource made before the preload loaded (a worker's parentPort) is a poll callback.
+queueMicrotask callbacks have negative ids: the preload numbers them itself.
+
+Logical time is per thread. A worker's clock starts at its creator's clock when the Worker was
+made. A message crossing threads cannot be handled before it was sent: a message port's callback
+is due no sooner than the latest clock of the other threads when it runs. That is the sender's
+clock at postMessage or later (the preload does not see postMessage itself); since each clock
+stays behind real time, it never puts a line before something that really happened first.
 """
 
 from __future__ import annotations
@@ -24,7 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from looplens.node_output import OutputBuilder, Piece
+from looplens.node_output import Arrivals, OutputBuilder, Piece
 from looplens.trace import MAIN_THREAD, Callback, Event, EventKind, PrintedLine, Stream, Trace
 
 QUEUE_BY_TYPE = {
@@ -71,13 +87,18 @@ class Resource:
     origin: Run
     line: int | None
     api: str
+    #: When it was created; for a timer, when its delay last started (creation or refresh()).
     clock: float
     runs: list[Run] = field(default_factory=list)
+    #: For a timer: how many runs it had when its delay last started.
+    runs_before: int = 0
     #: Queued, not run yet (timers, immediates, ticks, I/O: from their creation on).
     pending: Run | None = None
     #: For a promise reaction: the record, run and time of the last resolve of its parent (or of
     #: its own creation, if the parent was already resolved).
     queued_at: tuple[int, Run, float] | None = None
+    #: For a promise: the callback that resolved or rejected it.
+    settled_by: Run | None = None
 
     @property
     def type(self) -> str:
@@ -103,6 +124,11 @@ class TraceBuilder:
         self.resolved: set[tuple[str, int]] = set()
         self.children: dict[tuple[str, int], list[Resource]] = defaultdict(list)
         self.synthetic: dict[tuple[str, int], Run] = {}
+        #: The current run of each resource made before the preload loaded.
+        self.unknown: dict[tuple[str, int], Run] = {}
+        #: Per thread, the code running outside any callback after the loop ended (exit
+        #: handlers), until the next callback starts.
+        self.exit_runs: dict[str, Run] = {}
         self.runs: list[Run] = []
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
         self.output: OutputBuilder[Run] = OutputBuilder()
@@ -121,25 +147,52 @@ class TraceBuilder:
             run.first_key = key
         self.events.append((key, run, kind, t, None))
 
-    def main_run(self, thread: str, index: int = -1) -> Run:
+    def main_run(self, thread: str, index: int = -1, start: float = 0.0) -> Run:
         if thread not in self.mains:
-            main = Run(thread, "sync", "main script", None, None, 0.0, direct=True)
+            main = Run(thread, "sync", "main script", None, None, start, direct=True, t=start)
             self.mains[thread] = main
+            self.clocks[thread] = max(self.clocks[thread], start)
             self.runs.append(main)
-            self.event(index, "run", main, 0.0)
+            self.event(index, "run", main, start)
         return self.mains[thread]
 
-    def current(self, thread: str, exec_id: int) -> Run:
+    def current(
+        self, thread: str, exec_id: int, index: int = -1, record: Record | None = None
+    ) -> Run:
         """The callback that code running in resource `exec_id` belongs to."""
+        if exec_id == 0 and record is not None and "exit" in record:
+            return self.exit_run(thread, index, str(record["exit"]))
         resource = self.resources.get((thread, exec_id))
         if resource is None:
-            # Resources made before the preload ran (bootstrap, a worker's start) run the script.
-            return self.synthetic.get((thread, exec_id)) or self.main_run(thread)
+            # A resource made before the preload ran: its current run, or else the script (a
+            # worker's script runs in such a resource).
+            key = (thread, exec_id)
+            return self.unknown.get(key) or self.synthetic.get(key) or self.main_run(thread)
         if resource.runs:
             return resource.runs[-1]
         if resource.transparent and resource.queued_at is not None:
             return resource.queued_at[1]
         return resource.origin
+
+    def exit_run(self, thread: str, index: int, event: str) -> Run:
+        """The listeners of process.on('beforeExit') / ('exit') that Node calls after the loop.
+
+        They run from no queue of the vocabulary: they get the main script's queue ("sync"), but
+        the clock of the moment they run, so that time never goes back.
+        """
+        run = self.exit_runs.get(thread)
+        if run is None or run.api != f"process.on('{event}')":
+            clock = self.clocks[thread]
+            main = self.main_run(thread)
+            run = Run(thread, "sync", f"process.on('{event}')", None, main, clock, False, t=clock)
+            self.exit_runs[thread] = run
+            self.runs.append(run)
+            self.event(index, "run", run, clock)
+        return run
+
+    def other_clocks(self, thread: str) -> float:
+        """The latest clock of the other threads: a message from them was sent by then."""
+        return max((t for name, t in self.clocks.items() if name != thread), default=0.0)
 
     def feed(self, index: int, record: Record) -> None:
         thread = str(record["th"])
@@ -149,17 +202,23 @@ class TraceBuilder:
             self.thread_files[thread] = str(record["main"])
             if thread == MAIN_THREAD:
                 self.snippet = self.thread_files[thread]
-            self.main_run(thread, index)
+            main = self.main_run(thread, index, self.start_clock(record))
+            self.output.started(main, main.t, index, _us(record))
         elif kind == "init":
             self.init(index, thread, record)
         elif kind == "before":
+            self.exit_runs.pop(thread, None)
             self.before(index, thread, int(record["id"]))
-            self.running[thread].append(self.current(thread, int(record["id"])))
+            run = self.current(thread, int(record["id"]))
+            self.running[thread].append(run)
+            self.output.started(run, run.t, index, _us(record))
         elif kind == "after":
             if self.running[thread]:
                 self.running[thread].pop()
         elif kind == "resolve":
             self.resolve(index, thread, record)
+        elif kind == "refresh":
+            self.refresh(index, thread, record)
         elif kind == "close":
             closing = self.resources.get((thread, int(record["id"])))
             if closing is not None and closing.runs:
@@ -167,13 +226,31 @@ class TraceBuilder:
         elif kind == "print":
             self.print(index, thread, record)
         elif kind == "died":
-            self.died = self.current(thread, int(record["exec"]))
+            self.died = self.dying(index, thread, record)
+            self.output.death(self.died, self.died.t, index, _us(record))
         elif kind == "truncated":
             self.truncated = True
 
+    def start_clock(self, record: Record) -> float:
+        """A worker's clock starts at its creator's clock when the Worker was made."""
+        parent = record.get("parent")
+        if not isinstance(parent, list) or len(parent) != 2:
+            return 0.0
+        creator = self.resources.get((str(parent[0]), int(parent[1])))
+        return creator.clock if creator is not None else self.clocks[str(parent[0])]
+
+    def dying(self, index: int, thread: str, record: Record) -> Run:
+        """The callback that threw; for an unhandled rejection, the one that rejected."""
+        exec_id = int(record["exec"])
+        resource = self.resources.get((thread, exec_id))
+        if resource is not None and resource.type == "PROMISE" and resource.settled_by:
+            return resource.settled_by
+        return self.current(thread, exec_id, index, record)
+
     def init(self, index: int, thread: str, record: Record) -> None:
         # Outside any callback (exec 0: a connection accepted from C++), the trigger is the cause.
-        origin = self.current(thread, int(record["exec"]) or int(record["trigger"]))
+        exec_id = int(record["exec"]) or int(record["trigger"])
+        origin = self.current(thread, exec_id, index, record)
         kind = str(record["type"])
         file = record.get("file", self.thread_files.get(thread))
         line = int(record["line"]) if "line" in record and file == self.snippet else None
@@ -198,7 +275,10 @@ class TraceBuilder:
     def resolve(self, index: int, thread: str, record: Record) -> None:
         key = (thread, int(record["id"]))
         self.resolved.add(key)
-        resolver = self.current(thread, int(record["exec"]))
+        resolver = self.current(thread, int(record["exec"]), index, record)
+        promise = self.resources.get(key)
+        if promise is not None:
+            promise.settled_by = resolver
         for child in self.children.get(key, ()):
             if not child.runs:
                 child.queued_at = (index, resolver, self.clocks[thread])
@@ -208,8 +288,18 @@ class TraceBuilder:
             # Node runs a timer no sooner than 1 ms (setTimeout(f, 0) is setTimeout(f, 1)); the
             # k-th run of an interval is due k delays after it was set.
             delay = max(1.0, float(resource.record.get("delay") or 1))
-            return resource.clock + delay * (len(resource.runs) + 1)
+            return resource.clock + delay * (len(resource.runs) - resource.runs_before + 1)
         return self.clocks[resource.origin.thread]
+
+    def refresh(self, index: int, thread: str, record: Record) -> None:
+        """timeout.refresh(): the timer's delay starts again from now."""
+        resource = self.resources.get((thread, int(record["id"])))
+        if resource is None or resource.type != "Timeout":
+            return
+        resource.clock = self.clocks[thread]
+        resource.runs_before = len(resource.runs)
+        if resource.pending is not None:
+            resource.pending.due = self.due(resource)
 
     def new_run(self, resource: Resource, parent: Run, due: float) -> Run:
         queue = QUEUE_BY_TYPE.get(resource.type, IO_QUEUE)
@@ -221,7 +311,10 @@ class TraceBuilder:
 
     def before(self, index: int, thread: str, resource_id: int) -> None:
         resource = self.resources.get((thread, resource_id))
-        if resource is None or resource.transparent:
+        if resource is None:
+            self.unknown_run(index, thread, resource_id)
+            return
+        if resource.transparent:
             return
         if resource.type in PROMISE_TYPES:
             if resource.runs:
@@ -239,21 +332,38 @@ class TraceBuilder:
             # behalf of the code that set the resource up.
             run = self.new_run(resource, resource.origin, self.due(resource))
             self.event(index, "queued", run, self.clocks[thread])
+        if resource.type == "MESSAGEPORT":
+            run.due = max(run.due, self.other_clocks(thread))
         resource.runs.append(run)
         run.t = self.clocks[thread] = max(self.clocks[thread], run.due)
         self.event(index, "run", run, run.t)
 
+    def unknown_run(self, index: int, thread: str, resource_id: int) -> None:
+        """A run of a resource made before the preload loaded: in a worker, a message on its
+        parentPort (or one of Node's own ports); I/O, in the poll phase, like any message."""
+        api = "bootstrap" if thread == MAIN_THREAD else "parentPort"
+        main = self.main_run(thread)
+        due = max(self.clocks[thread], self.other_clocks(thread))
+        run = Run(thread, IO_QUEUE, api, None, main, due, direct=False, t=due)
+        self.clocks[thread] = due
+        self.unknown[thread, resource_id] = run
+        self.runs.append(run)
+        self.event(index, "run", run, due)
+
     def print(self, index: int, thread: str, record: Record) -> None:
         exec_id = int(record["exec"])
-        run = self.current(thread, exec_id)
+        run = self.current(thread, exec_id, index, record)
         if record.get("type") and (thread, exec_id) not in self.resources:
             run = self.synthetic_run(index, thread, exec_id, str(record["type"]))
         stream: Stream = "stderr" if record["stream"] == "stderr" else "stdout"
-        piece = Piece(stream, int(record["bytes"]), str(record["text"]), run, run.t, index)
-        if thread != MAIN_THREAD:
+        text = str(record["text"])
+        piece = Piece(stream, int(record["bytes"]), text, run, run.t, index, _us(record))
+        if record.get("relay"):
+            self.output.relay(piece, None if thread == MAIN_THREAD else thread)
+        elif thread != MAIN_THREAD and not record.get("direct"):
+            # Its console output reaches the real stream when the main thread relays it; a
+            # direct write to the descriptor (fs.writeSync(1, …)) reaches it right away.
             self.output.worker_write(thread, piece)
-        elif record.get("relay"):
-            self.output.relay(piece)
         else:
             self.output.write(piece)
 
@@ -268,10 +378,26 @@ class TraceBuilder:
             self.event(index, "run", run, clock)
         return self.synthetic[thread, exec_id]
 
-    def finish(self, output: dict[Stream, bytes], exit_code: int, runtime: str) -> Trace:
+    def finish(
+        self,
+        output: dict[Stream, bytes],
+        exit_code: int,
+        runtime: str,
+        arrivals: dict[Stream, Arrivals] | None = None,
+    ) -> Trace:
+        # Bytes that no write accounts for after the last one: a callback still running when Node
+        # ended without an uncaught error (a fatal error, out of memory) printed them.
         running = self.running[MAIN_THREAD]
-        died = self.died or (running[-1] if running else self.main_run(MAIN_THREAD))
-        found = self.output.lines(output, died, died.t, self.end)
+        last = running[-1] if running and self.died is None else None
+        main = self.main_run(MAIN_THREAD)
+        found = self.output.lines(
+            output,
+            last,
+            last.t if last else 0.0,
+            self.end,
+            first_owner=(main, main.t),
+            arrivals=arrivals,
+        )
         for line_index, line in enumerate(found):
             line.owner.printed = True
             self.sequence += 1
@@ -325,3 +451,9 @@ class TraceBuilder:
         while parent is not None and parent not in ids:
             parent = parent.parent
         return None if parent is None else ids[parent]
+
+
+def _us(record: Record) -> int | None:
+    """When a record was made, in microseconds on the monotonic clock, if it says."""
+    us = record.get("us")
+    return int(us) if isinstance(us, int | float) else None

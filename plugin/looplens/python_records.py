@@ -1,22 +1,14 @@
 """Turn the records of the asyncio tracer (tracers/python, see _looplens_state.py) into a Trace.
 
-The tracer reports facts in the order they happened: a context was queued (``q``), started
-(``run``), wrote (``p``), slept (``sleep``), finished executor work (``done``). This module decides
-what a reader sees:
+The tracer reports facts in the order they happened, logical times included: a context was
+queued (``q``, due at ``due``), started (``run``, at ``t``), wrote (``p``, at ``t``), finished
+executor work (``done``). This module decides what a reader sees:
 
 - Which callbacks: the main script, every context that printed, and every context that the
   snippet's own code scheduled and that ran (task steps of its coroutines, call_soon/call_later
   callbacks, done callbacks, executor work, threads). asyncio's plumbing (the timer behind
   asyncio.sleep, gather's done callbacks, the runner's shutdown tasks) is dropped; what it
   scheduled hangs from the nearest kept ancestor.
-- Logical time, in ms. A context queued with call_soon is due at the logical time of the context
-  that queued it; a timer ``delay`` ms later. A loop callback runs at max(its thread's clock, its
-  due time), and the clock moves there: so sleep(0.1) wakes at 100, whatever the wall clock said.
-  time.sleep() moves the logical clock of whatever called it by the requested time, so blocking
-  the loop for 0.5 s shows as 500 ms. Executor work and threads run in real time, which is never
-  shown: each starts at the logical time it was submitted and keeps its own clock, moved only by
-  its own time.sleep() calls; what it hands back to the loop (call_soon_threadsafe, a future's
-  result) is due at that clock. Same snippet, same numbers, every build.
 - Executor threads are named by a deterministic pool: work takes the lowest free worker of its
   executor (``asyncio_0``, ``asyncio_1``, …) and frees it when done. Which real thread ran it is a
   race that would change the page from build to build.
@@ -37,11 +29,6 @@ Record = Mapping[str, Any]
 EventKey = tuple[int, int]
 
 
-def _ms(value: float) -> float:
-    """Logical times keep µs: sums of float delays must not show 300.00000000000006."""
-    return round(value, 3)
-
-
 @dataclass(eq=False, slots=True)
 class Run:
     """A callback being built: one context of the tracer."""
@@ -53,11 +40,7 @@ class Run:
     due: float
     #: Scheduled by the snippet's code (or runs it), not by asyncio's plumbing.
     user: bool
-    #: Executor work and threads keep their own logical clock; loop callbacks share their thread's.
-    own_clock: bool = False
     thread: str = MAIN_THREAD
-    t: float = 0.0
-    now: float = 0.0
     ran: bool = False
     printed: bool = False
     first_key: EventKey | None = None
@@ -68,7 +51,8 @@ class TraceBuilder:
         self.main = Run("sync", "main script", None, None, 0.0, user=True, ran=True)
         self.runs: dict[int, Run] = {0: self.main}
         self.order: list[Run] = [self.main]
-        self.clocks: dict[str, float] = defaultdict(float)
+        #: The latest logical time of the main thread: that of bytes printed at exit.
+        self.end_t = 0.0
         self.workers: dict[str, list[Run | None]] = defaultdict(list)
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
         self.output: OutputBuilder[Run] = OutputBuilder()
@@ -88,8 +72,6 @@ class TraceBuilder:
             self.started(index, record)
         elif kind == "p":
             self.printed(index, record)
-        elif kind == "sleep":
-            self.slept(record)
         elif kind == "done":
             self.done(int(record["id"]))
         elif kind == "truncated":
@@ -104,14 +86,8 @@ class TraceBuilder:
             run.first_key = key
         self.events.append((key, run, kind, t, None))
 
-    def now(self, run: Run) -> float:
-        return run.now if run.own_clock else self.clocks[run.thread]
-
     def queued(self, index: int, record: Record) -> None:
         parent = self.runs.get(int(record["parent"]), self.main)
-        now = self.now(parent)
-        delay = record.get("delay")
-        due = _ms(now + float(delay)) if delay is not None else now
         queue = str(record["queue"])
         line = record.get("line")
         run = Run(
@@ -119,13 +95,13 @@ class TraceBuilder:
             str(record.get("api") or queue),
             None if line is None else int(line),
             parent,
-            due,
+            float(record["due"]),
             user=bool(record.get("user")),
-            own_clock=queue == "thread",
         )
         self.runs[int(record["id"])] = run
         self.order.append(run)
-        self.event(index, "queued", run, now)
+        # A timer is queued at its parent's logical time, and due later.
+        self.event(index, "queued", run, float(record.get("at", run.due)))
 
     def started(self, index: int, record: Record) -> None:
         run = self.runs.get(int(record["id"]))
@@ -135,12 +111,8 @@ class TraceBuilder:
         run.thread = self.worker(str(pool), run) if pool else str(record.get("th") or MAIN_THREAD)
         if record.get("api"):
             run.api = str(record["api"])
-        if run.own_clock:
-            run.t = run.now = run.due
-        else:
-            run.t = self.clocks[run.thread] = max(self.clocks[run.thread], run.due)
         run.ran = True
-        self.event(index, "run", run, run.t)
+        self.event(index, "run", run, self.at(run, float(record["t"])))
 
     def worker(self, prefix: str, run: Run) -> str:
         """The lowest free worker of the executor whose threads are named `prefix`_N."""
@@ -160,36 +132,34 @@ class TraceBuilder:
                     slots[number] = None
 
     def printed(self, index: int, record: Record) -> None:
+        t = float(record["t"])
         run = self.runs.get(int(record["c"]))
         if run is None:
-            run = self.unrecorded(index, int(record["c"]), str(record.get("queue", "callback")))
+            run = self.unrecorded(index, int(record["c"]), str(record.get("queue", "callback")), t)
         stream: Stream = "stderr" if record["s"] == "stderr" else "stdout"
-        piece = Piece(stream, int(record["n"]), str(record["text"]), run, self.now(run), index)
+        piece = Piece(stream, int(record["n"]), str(record["text"]), run, self.at(run, t), index)
         self.output.write(piece)
 
-    def unrecorded(self, index: int, run_id: int, queue: str) -> Run:
+    def at(self, run: Run, t: float) -> float:
+        """`t`, the logical time of something `run` did; noted: what comes out of the process
+        unaccounted for, at exit, comes at the latest time of the main thread."""
+        if run.thread == MAIN_THREAD:
+            self.end_t = max(self.end_t, t)
+        return t
+
+    def unrecorded(self, index: int, run_id: int, queue: str, t: float) -> Run:
         """A context past the tracer's cap: only its queue is known."""
-        clock = self.clocks[MAIN_THREAD]
-        run = Run(queue, queue, None, self.main, clock, user=False, t=clock, ran=True)
+        run = Run(queue, queue, None, self.main, t, user=False, ran=True)
         self.runs[run_id] = run
         self.order.append(run)
-        self.event(index, "run", run, clock)
+        self.event(index, "run", run, t)
         return run
 
-    def slept(self, record: Record) -> None:
-        run = self.runs.get(int(record["c"]))
-        if run is None:
-            return
-        ms = float(record["ms"])
-        if run.own_clock:
-            run.now = _ms(run.now + ms)
-        else:
-            self.clocks[run.thread] = _ms(self.clocks[run.thread] + ms)
-
     def finish(self, output: dict[Stream, bytes], exit_code: int, runtime: str) -> Trace:
-        # Bytes that no traced write made (printed while the interpreter shuts down, or straight
-        # to a file descriptor) come last: the main script's, at the end of the run.
-        found = self.output.lines(output, self.main, self.clocks[MAIN_THREAD], self.end)
+        # Bytes that no traced write made: those before a traced write (os.write in the same
+        # step) belong to its callback; those after the last one (printed while the interpreter
+        # shuts down) to the main script, at the end of the run.
+        found = self.output.lines(output, self.main, self.end_t, self.end)
         for line_index, line in enumerate(found):
             line.owner.printed = True
             self.sequence += 1

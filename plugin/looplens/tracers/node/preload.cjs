@@ -5,23 +5,36 @@
 // to stdout or stderr: the snippet's real output must stay byte-identical to a plain run. The
 // records are raw facts (async resources, their runs, promise resolutions, writes); the Python
 // side (looplens/node_records.py) turns them into a Trace. Worker threads load this file too,
-// because they inherit --require through execArgv, and write to the same descriptor.
+// because they inherit --require through Node's own copy of the exec arguments, and write to the
+// same descriptor.
+//
+// A plain run must not be able to tell it is traced, so the tracer hides its traces:
+// - the environment variable is read and deleted (workers get the descriptor through the
+//   worker environment data instead; child processes get nothing and do not trace);
+// - `--require <this file>` is removed from process.execArgv (a Worker started without
+//   execArgv still inherits it: Node copies its C++ argument list, not this array; fork() uses
+//   this array, so child processes run plain, as they do without the tracer);
+// - an async hook with before/after makes Node call native callbacks through an extra JS frame
+//   (callbackTrampoline in node:internal/async_hooks), and any enabled hook makes queueMicrotask
+//   wrap its callback in an AsyncResource (three more frames). Error.prepareStackTrace drops the
+//   trampoline frames (and the tracer's own), and queueMicrotask runs the plain fast path with
+//   two marker microtasks around the callback to see it run.
 
 const asyncHooks = require('node:async_hooks');
 const fs = require('node:fs');
 const path = require('node:path');
 const { fileURLToPath } = require('node:url');
-const { isMainThread, threadId } = require('node:worker_threads');
+const workerThreads = require('node:worker_threads');
 
-const traceFd = Number(process.env.LOOPLENS_TRACE_FD);
-// A child process started with fork() inherits --require and the environment, but not the trace
-// descriptor (its number may even be the child's IPC channel): only the process that Python
-// started, and its worker threads, which share its pid, trace.
-if (isMainThread && process.env.LOOPLENS_TRACE_PID === undefined) {
-  process.env.LOOPLENS_TRACE_PID = String(process.pid);
-}
+const { isMainThread, threadId } = workerThreads;
+const TRACE_FD_VARIABLE = 'LOOPLENS_TRACE_FD';
+const ENVIRONMENT_KEY = 'looplens';
+const preloadFile = __filename;
+
 // Enough resources for any teaching snippet; past it, records stop but writes are still recorded.
 const MAX_RESOURCES = 20000;
+// Past the cap, the queue of a printing callback comes from its resource type; so many at most.
+const MAX_TYPES = 1000000;
 // The user frame can sit below hook, timer and promise internals and the ESM loader.
 const STACK_LIMIT = 40;
 // Handles whose close(callback) runs the callback from the loop's close phase.
@@ -40,18 +53,82 @@ const API_NAMES = new Map([
   ['setTimeout', 'setTimeout'], ['setInterval', 'setInterval'], ['setImmediate', 'setImmediate'],
   ['queueMicrotask', 'queueMicrotask'], ['nextTick', 'process.nextTick'],
 ]);
+// Internal folders (node:internal/<folder>/…) named differently from their public module.
+const INTERNAL_FOLDERS = new Map([
+  ['streams', 'stream'], ['webstreams', 'stream/web'], ['modules', 'module'],
+  ['perf', 'perf_hooks'], ['test_runner', 'test'],
+]);
+const PUBLIC_MODULES = new Set(require('node:module').builtinModules);
 
-const ours = process.env.LOOPLENS_TRACE_PID === String(process.pid);
-if (ours && Number.isInteger(traceFd) && traceFd > 2) {
-  install();
+const settings = readSettings();
+hideExecArgv();
+// The snippet's require.cache lists only its own modules, as in a plain run.
+delete require.cache[preloadFile];
+if (settings !== null) install(settings);
+
+function readSettings() {
+  if (!isMainThread) return workerThreads.getEnvironmentData(ENVIRONMENT_KEY) ?? null;
+  const value = process.env[TRACE_FD_VARIABLE];
+  delete process.env[TRACE_FD_VARIABLE];
+  const fd = Number(value);
+  if (value === undefined || !Number.isInteger(fd) || fd <= 2) return null;
+  const data = { fd };
+  workerThreads.setEnvironmentData(ENVIRONMENT_KEY, data);
+  return data;
 }
 
-function install() {
+function isPreload(file) {
+  if (typeof file !== 'string') return false;
+  const absolute = path.resolve(file);
+  if (absolute === preloadFile) return true;
+  try {
+    return fs.realpathSync(absolute) === preloadFile;
+  } catch {
+    return false;
+  }
+}
+
+function hideExecArgv() {
+  const argv = process.execArgv;
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index];
+    if ((arg === '--require' || arg === '-r') && isPreload(argv[index + 1])) {
+      argv.splice(index, 2);
+      index -= 1;
+    } else if (arg.startsWith('--require=') && isPreload(arg.slice('--require='.length))) {
+      argv.splice(index, 1);
+      index -= 1;
+    }
+  }
+}
+
+// Replace a method or function without a trace: same name and length, not enumerable.
+function replaceMethod(owner, name, replacement) {
+  const original = owner[name];
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === 'prototype' || key === 'caller' || key === 'arguments') continue;
+    Object.defineProperty(replacement, key, Object.getOwnPropertyDescriptor(original, key));
+  }
+  const descriptor = Object.getOwnPropertyDescriptor(owner, name);
+  Object.defineProperty(owner, name, {
+    value: replacement,
+    writable: descriptor ? Boolean(descriptor.writable) : true,
+    enumerable: descriptor ? descriptor.enumerable : false,
+    configurable: true,
+  });
+  return original;
+}
+
+function install({ fd: traceFd, parent }) {
   const thread = isMainThread ? 'main' : `worker ${threadId}`;
-  const preloadFile = __filename;
+  const writeSync = fs.writeSync;
   const mainFile = resolveMain(process.argv[1]);
   const fileNames = new Map();
-  const types = new WeakMap();
+  const sources = new Map();
+  const types = new Map();
+  const timerIds = new WeakMap();
+  // Resources that the tracer itself made (its writes): their runs are not the snippet's.
+  const ignored = new Set();
   let resources = 0;
   let truncated = false;
   // Past the cap, the runs of resources recorded before it are still recorded (a timer set early
@@ -60,10 +137,28 @@ function install() {
   // True while the tracer runs (its own records, or a traced write): resources created then are
   // the tracer's or the stream's, not the snippet's, and are not recorded.
   let busy = false;
+  // The id of the queueMicrotask callback running now (negative: the tracer numbers them).
+  let microtask = 0;
+  let microtasks = 0;
+  // What a plain run would have: hooks that the snippet enabled, and whether it asked for
+  // executionAsyncResource (both make Node use the callback trampoline too).
+  const userHooks = new Map();
+  let usesExecutionAsyncResource = false;
 
   function emit(record) {
     record.th = thread;
-    fs.writeSync(traceFd, `${JSON.stringify(record)}\n`);
+    writeSync(traceFd, `${JSON.stringify(record)}\n`);
+  }
+
+  // Microseconds on the monotonic clock that Python's time.monotonic() reads too: the Python side
+  // times the output it reads with it, to tell when bytes that nobody recorded came out.
+  function now() {
+    const [seconds, nanoseconds] = process.hrtime();
+    return seconds * 1e6 + Math.floor(nanoseconds / 1e3);
+  }
+
+  function currentExec() {
+    return microtask || asyncHooks.executionAsyncId();
   }
 
   function resolveMain(file) {
@@ -90,11 +185,11 @@ function install() {
     return file === preloadFile ? null : file;
   }
 
-  function captureStack() {
+  function captureStack(limit = STACK_LIMIT) {
     const savedPrepare = Error.prepareStackTrace;
     const savedLimit = Error.stackTraceLimit;
     Error.prepareStackTrace = (_error, callSites) => callSites;
-    Error.stackTraceLimit = STACK_LIMIT;
+    Error.stackTraceLimit = limit;
     const holder = {};
     Error.captureStackTrace(holder, captureStack);
     const callSites = holder.stack;
@@ -103,10 +198,55 @@ function install() {
     return callSites;
   }
 
+  // node:internal/crypto/random → crypto, node:internal/fs/promises → fs/promises, node:zlib →
+  // zlib: the public module that a file of Node's belongs to.
+  function publicModule(file) {
+    let parts = file.slice('node:'.length).split('/');
+    if (parts[0] === 'internal') parts = parts.slice(1);
+    if (parts.length === 0) return null;
+    parts = [...(INTERNAL_FOLDERS.get(parts[0]) || parts[0]).split('/'), ...parts.slice(1)];
+    for (let count = parts.length; count > 0; count -= 1) {
+      const name = parts.slice(0, count).join('/');
+      if (PUBLIC_MODULES.has(name)) return name;
+    }
+    return null;
+  }
+
+  function exportsFunction(moduleName, name) {
+    if (!name) return false;
+    try {
+      const loaded = process.getBuiltinModule(moduleName);
+      return loaded !== null && loaded !== undefined && typeof loaded[name] === 'function';
+    } catch {
+      return false;
+    }
+  }
+
+  // The identifier that a user frame calls, read from its source at the call's column
+  // (`zlib.gzip(` reports the column of `gzip`).
+  function calledName(callSite) {
+    const file = userFile(callSite);
+    const line = callSite.getLineNumber();
+    const column = callSite.getColumnNumber();
+    if (!file || !line || !column) return null;
+    let lines = sources.get(file);
+    if (lines === undefined) {
+      try {
+        lines = fs.readFileSync(file, 'utf8').split('\n');
+      } catch {
+        lines = null;
+      }
+      sources.set(file, lines);
+    }
+    const text = lines && lines[line - 1];
+    const match = text && /^[A-Za-z_$][\w$]*/.exec(text.slice(column - 1));
+    return match ? match[0] : null;
+  }
+
   // The user-facing name of the call that created a resource: the frame just above the user frame
   // is the public API that the user called (setTimeout, Promise.then, fs.readFile). An `await`
   // has no such frame: the promise hook is called straight from the async function.
-  function apiName(callSite) {
+  function apiName(callSite, userSite) {
     if (!callSite) return null;
     const name = callSite.getFunctionName() || '';
     const file = callSite.getFileName();
@@ -125,11 +265,13 @@ function install() {
     if (method && type && type !== 'Object') return `${type}.${method}`;
     // Globals that Node installs at startup (fetch, structuredClone) go by their own name.
     if (file.startsWith('node:internal/bootstrap/')) return name;
-    // node:internal/fs/promises readFile → fs.promises.readFile; node:internal/crypto/pbkdf2
-    // pbkdf2 → crypto.pbkdf2.
+    // The name the user called it by, if the module exports it (zlib.gzip is a function named
+    // asyncBufferWrapper; crypto.randomBytes lives in node:internal/crypto/random).
     const bare = name.replace(/^.*\./, '');
-    const parts = file.slice('node:'.length).replace(/^internal\//, '').split('/');
-    return [...parts.filter((part) => part !== bare), bare].join('.');
+    const moduleName = publicModule(file);
+    if (moduleName === null) return bare || null;
+    const called = [method, calledName(userSite), bare].find((each) => exportsFunction(moduleName, each));
+    return `${moduleName.replaceAll('/', '.')}.${called || bare}`;
   }
 
   // The first frame in a user file: where the snippet asked for this resource, and (the frame just
@@ -140,7 +282,7 @@ function install() {
     for (let index = 0; index < callSites.length; index += 1) {
       const file = userFile(callSites[index]);
       if (!file) continue;
-      const api = apiName(callSites[index - 1]);
+      const api = apiName(callSites[index - 1], callSites[index]);
       let direct;
       if (type === 'PROMISE') {
         // Only the hook and V8 builtins (Promise.then, Promise.all) may stand between the two.
@@ -158,20 +300,41 @@ function install() {
 
   function wrapClose(resource) {
     const close = resource.close;
-    resource.close = function closeTraced(callback, ...rest) {
-      if (typeof callback !== 'function') return close.call(this, callback, ...rest);
-      return close.call(this, function onCloseTraced(...args) {
-        if (!busy) emit({ k: 'close', id: asyncHooks.executionAsyncId() });
-        return callback.apply(this, args);
-      }, ...rest);
-    };
+    Object.defineProperty(resource, 'close', {
+      value: function close_(callback, ...rest) {
+        if (typeof callback !== 'function') return close.call(this, callback, ...rest);
+        return close.call(this, function onClose(...args) {
+          if (!busy) emit({ k: 'close', id: currentExec() });
+          return callback.apply(this, args);
+        }, ...rest);
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+
+  function remember(id, type) {
+    if (types.size < MAX_TYPES) types.set(id, type);
   }
 
   function init(id, type, trigger, resource) {
-    if (busy) return;
+    if (busy) {
+      ignored.add(id);
+      return;
+    }
+    if (type === 'WORKER') {
+      // The new thread's tracer learns where it was created (its clock starts there): Node
+      // clones this data into the worker after creating this resource.
+      workerThreads.setEnvironmentData(ENVIRONMENT_KEY, { fd: traceFd, parent: [thread, id] });
+    }
+    if (type === 'Timeout') {
+      timerIds.set(resource, id);
+      patchRefresh(Object.getPrototypeOf(resource));
+    }
     if (truncated) {
       // Past the limit, a write still needs the queue of the resource it runs in.
-      if (typeof resource === 'object' && resource !== null) types.set(resource, type);
+      remember(id, type);
       return;
     }
     busy = true;
@@ -179,10 +342,11 @@ function install() {
       resources += 1;
       if (resources > MAX_RESOURCES) {
         truncated = true;
+        remember(id, type);
         emit({ k: 'truncated' });
         return;
       }
-      const record = { k: 'init', id, type, trigger, exec: asyncHooks.executionAsyncId() };
+      const record = { k: 'init', id, type, trigger, exec: currentExec() };
       const frame = describe(type, captureStack());
       if (frame) {
         record.line = frame.line;
@@ -193,6 +357,7 @@ function install() {
       // The delay after Node's clamping (0 becomes 1); an interval's runs are this far apart.
       if (type === 'Timeout') record.delay = resource._idleTimeout;
       if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(resource);
+      addExit(record);
       emit(record);
       lastRecorded = id;
     } finally {
@@ -200,12 +365,30 @@ function install() {
     }
   }
 
-  function simple(kind) {
+  function isTrampoline(callSite) {
+    return callSite.getFileName() === 'node:internal/async_hooks' &&
+      callSite.getFunctionName() === 'callbackTrampoline';
+  }
+
+  // Code outside any callback (exec 0) whose stack starts at process.emit runs from a listener
+  // of process.on('beforeExit') or process.on('exit') that Node called after the loop ended;
+  // process._exiting tells the two apart.
+  function addExit(record) {
+    if (record.exec !== 0) return;
+    const callSites = captureStack(Infinity).filter((callSite) => !isTrampoline(callSite));
+    const bottom = callSites[callSites.length - 1];
+    if (bottom && bottom.getFileName() === 'node:events' && bottom.getFunctionName() === 'emit' &&
+        bottom.getTypeName() === 'process') {
+      record.exit = process._exiting ? 'exit' : 'beforeExit';
+    }
+  }
+
+  function runRecord(kind) {
     return (id) => {
-      if (busy || id > lastRecorded) return;
+      if (busy || microtask !== 0 || id > lastRecorded || ignored.has(id)) return;
       busy = true;
       try {
-        emit({ k: kind, id });
+        emit(kind === 'before' ? { k: kind, id, us: now() } : { k: kind, id });
       } finally {
         busy = false;
       }
@@ -216,17 +399,38 @@ function install() {
     if (busy || id > lastRecorded) return;
     busy = true;
     try {
-      emit({ k: 'resolve', id, exec: asyncHooks.executionAsyncId() });
+      const record = { k: 'resolve', id, exec: currentExec() };
+      addExit(record);
+      emit(record);
     } finally {
       busy = false;
     }
   }
 
-  // A worker's console output reaches the real stdout through the main thread, which writes it
+  let refreshPatched = false;
+  // timeout.refresh() starts the timer's delay again from now.
+  function patchRefresh(prototype) {
+    if (refreshPatched || typeof prototype.refresh !== 'function') return;
+    refreshPatched = true;
+    const refresh = replaceMethod(prototype, 'refresh', function refresh_() {
+      const id = timerIds.get(this);
+      if (!busy && !truncated && id !== undefined && id <= lastRecorded) {
+        busy = true;
+        try {
+          emit({ k: 'refresh', id, exec: currentExec() });
+        } finally {
+          busy = false;
+        }
+      }
+      return refresh.call(this);
+    });
+  }
+
+  // A worker's console output reaches the real stdout through its parent thread, which writes it
   // from the worker's stdio message handler: such a write is a relay of text already recorded by
-  // the worker, and only tells where that text lands in the output.
+  // the worker, and only tells where that text lands in the output (or, in a worker, which
+  // relay carries it on).
   function isRelay() {
-    if (!isMainThread) return false;
     let fromWorker = false;
     for (const callSite of captureStack()) {
       if (userFile(callSite)) return false;
@@ -236,25 +440,36 @@ function install() {
     return fromWorker;
   }
 
+  // `us`: a time before the bytes went out.
+  function recordPrint(name, output, relay, us = now()) {
+    const exec = currentExec();
+    const record = { k: 'print', stream: name, ...output, exec, us };
+    if (relay && isRelay()) record.relay = true;
+    if (!relay) record.direct = true;
+    if (truncated) record.type = types.get(exec) || null;
+    addExit(record);
+    emit(record);
+  }
+
   function patchWrite(stream, name) {
     const write = stream.write;
-    stream.write = function tracedWrite(chunk, ...rest) {
-      if (busy) return write.call(this, chunk, ...rest);
-      busy = true;
-      try {
-        const output = written(chunk, rest[0]);
-        if (output) {
-          const exec = asyncHooks.executionAsyncId();
-          const record = { k: 'print', stream: name, ...output, exec };
-          if (isRelay()) record.relay = true;
-          if (truncated) record.type = resourceType(asyncHooks.executionAsyncResource());
-          emit(record);
+    Object.defineProperty(stream, 'write', {
+      value: function write_(chunk, ...rest) {
+        if (busy) return write.call(this, chunk, ...rest);
+        busy = true;
+        try {
+          const output = written(chunk, rest[0]);
+          if (output) recordPrint(name, output, true);
+          return write.call(this, chunk, ...rest);
+        } finally {
+          busy = false;
         }
-        return write.call(this, chunk, ...rest);
-      } finally {
-        busy = false;
-      }
-    };
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+    Object.defineProperty(stream.write, 'name', { value: write.name });
   }
 
   // What a write puts out, as text and byte count (a string in another encoding lands as bytes).
@@ -265,34 +480,209 @@ function install() {
       if (normal === 'utf8' || normal === 'utf-8') {
         return { text: chunk, bytes: Buffer.byteLength(chunk) };
       }
-      const buffer = Buffer.from(chunk, normal);
-      return { text: buffer.toString('utf8'), bytes: buffer.length };
+      return bytesOf(Buffer.from(chunk, normal));
     }
     if (ArrayBuffer.isView(chunk)) {
-      const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      return { text: buffer.toString('utf8'), bytes: buffer.length };
+      return bytesOf(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
     return null;
   }
 
-  function resourceType(resource) {
-    return (resource && types.get(resource)) || null;
+  function bytesOf(buffer) {
+    return { text: buffer.toString('utf8'), bytes: buffer.length };
+  }
+
+  // The bytes of fs.write(fd, …) / fs.writeSync(fd, …): a string (position, encoding) or a buffer
+  // (offset, length, position, or an options object), `count` of them at most.
+  function directBytes(data, rest, count) {
+    let buffer;
+    if (typeof data === 'string') {
+      const encoding = typeof rest[1] === 'string' && Buffer.isEncoding(rest[1]) ? rest[1] : 'utf8';
+      buffer = Buffer.from(data, encoding);
+    } else if (ArrayBuffer.isView(data)) {
+      const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const options = rest[0] !== null && typeof rest[0] === 'object' ? rest[0] : null;
+      const offset = Number((options ? options.offset : rest[0]) ?? 0) || 0;
+      const length = options ? options.length : rest[1];
+      const end = typeof length === 'number' ? offset + length : view.length;
+      buffer = view.subarray(offset, end);
+    } else {
+      return null;
+    }
+    if (typeof count === 'number' && count >= 0) buffer = buffer.subarray(0, count);
+    return buffer.length > 0 ? bytesOf(buffer) : null;
+  }
+
+  // Writes straight to the descriptors 1 and 2 (fs.writeSync(1, …)) are output too.
+  function patchDirectWrites() {
+    const streamName = (fd) => (fd === 1 ? 'stdout' : fd === 2 ? 'stderr' : null);
+    const originalWriteSync = replaceMethod(fs, 'writeSync', function writeSync_(fd, data, ...rest) {
+      const name = streamName(fd);
+      const start = name ? now() : 0;
+      const count = originalWriteSync.call(this, fd, data, ...rest);
+      if (name && !busy) {
+        busy = true;
+        try {
+          const output = directBytes(data, rest, count);
+          if (output) recordPrint(name, output, false, start);
+        } finally {
+          busy = false;
+        }
+      }
+      return count;
+    });
+    // The asynchronous write is recorded when it is asked for: its bytes come out soon after.
+    const originalWrite = replaceMethod(fs, 'write', function write_(fd, data, ...rest) {
+      const name = streamName(fd);
+      if (name && !busy && typeof rest[rest.length - 1] === 'function') {
+        busy = true;
+        try {
+          const output = directBytes(data, rest.slice(0, -1), null);
+          if (output) recordPrint(name, output, false);
+        } finally {
+          busy = false;
+        }
+      }
+      return originalWrite.call(this, fd, data, ...rest);
+    });
+  }
+
+  // Follow the snippet's own async hooks: while one is enabled, a plain run has the trampoline
+  // frames (if it has before or after) and the slow queueMicrotask too.
+  function patchAsyncHooks(ours) {
+    const createHook = replaceMethod(asyncHooks, 'createHook', function createHook_(callbacks) {
+      const hook = createHook.call(this, callbacks);
+      const hasRuns = Boolean(callbacks && (callbacks.before || callbacks.after));
+      userHooks.set(hook, { enabled: false, hasRuns });
+      return hook;
+    });
+    const prototype = Object.getPrototypeOf(ours);
+    const enable = replaceMethod(prototype, 'enable', function enable_() {
+      if (this !== ours) {
+        const state = userHooks.get(this) || { enabled: false, hasRuns: true };
+        userHooks.set(this, { ...state, enabled: true });
+      }
+      return enable.call(this);
+    });
+    const disable = replaceMethod(prototype, 'disable', function disable_() {
+      const state = userHooks.get(this);
+      if (state) userHooks.set(this, { ...state, enabled: false });
+      return disable.call(this);
+    });
+    const executionAsyncResource = replaceMethod(
+      asyncHooks,
+      'executionAsyncResource',
+      function executionAsyncResource_() {
+        usesExecutionAsyncResource = true;
+        return executionAsyncResource.call(this);
+      },
+    );
+    return { enable: () => enable.call(ours), disable: () => disable.call(ours) };
+  }
+
+  function userHooksEnabled(withRuns) {
+    for (const state of userHooks.values()) {
+      if (state.enabled && (!withRuns || state.hasRuns)) return true;
+    }
+    return false;
+  }
+
+  // Frames that a plain run would not have: the tracer's own, and the trampoline that Node adds
+  // around native callbacks only because the tracer's hook has before/after.
+  function hideFrames() {
+    const prepare = Error.prepareStackTrace;
+    if (typeof prepare !== 'function') return;
+    function prepareStackTrace(error, trace) {
+      if (!Array.isArray(trace)) return prepare(error, trace);
+      // Node goes through the trampoline while a hook with before/after is enabled, or any hook
+      // once executionAsyncResource() was called.
+      const trampolines = userHooksEnabled(true) ||
+        (usesExecutionAsyncResource && userHooksEnabled(false));
+      const visible = trace.filter((callSite) => {
+        const file = callSite.getFileName();
+        if (file === preloadFile) return false;
+        return trampolines || !isTrampoline(callSite);
+      });
+      return prepare(error, visible);
+    }
+    Object.defineProperty(prepareStackTrace, 'name', { value: prepare.name });
+    Error.prepareStackTrace = prepareStackTrace;
+  }
+
+  // queueMicrotask takes a fast path (the callback itself is the microtask) only while no async
+  // hook is enabled. With the tracer's hook disabled for the call, it takes the same path as a
+  // plain run; two marker microtasks just before and after the callback tell when it runs
+  // (nothing can be queued between three microtasks queued in one go).
+  function patchQueueMicrotask(ourHook) {
+    const queue = globalThis.queueMicrotask;
+    const replacement = function queueMicrotask(callback) {
+      if (typeof callback !== 'function' || busy || userHooksEnabled(false)) {
+        return queue(callback);
+      }
+      microtasks += 1;
+      const id = -microtasks;
+      if (!truncated) {
+        busy = true;
+        try {
+          const record = { k: 'init', id, type: 'Microtask', trigger: 0, exec: currentExec() };
+          const frame = describe('Microtask', captureStack());
+          if (frame) {
+            record.line = frame.line;
+            if (frame.file !== mainFile) record.file = frame.file;
+            record.api = 'queueMicrotask';
+            record.direct = true;
+          }
+          addExit(record);
+          emit(record);
+        } finally {
+          busy = false;
+        }
+      } else {
+        remember(id, 'Microtask');
+      }
+      ourHook.disable();
+      try {
+        queue(() => {
+          if (!truncated) emit({ k: 'before', id, us: now() });
+          microtask = id;
+        });
+        queue(callback);
+        queue(() => {
+          microtask = 0;
+          if (!truncated) emit({ k: 'after', id });
+        });
+      } finally {
+        ourHook.enable();
+      }
+      return undefined;
+    };
+    Object.defineProperty(globalThis, 'queueMicrotask', {
+      ...Object.getOwnPropertyDescriptor(globalThis, 'queueMicrotask'),
+      value: replacement,
+    });
   }
 
   // Touch the streams first: creating them makes handles and write requests that are the
   // tracer's, not the snippet's.
   patchWrite(process.stdout, 'stdout');
   patchWrite(process.stderr, 'stderr');
-  emit({ k: 'thread', main: mainFile });
+  patchDirectWrites();
+  const threadRecord = { k: 'thread', main: mainFile, us: now() };
+  if (parent) threadRecord.parent = parent;
+  emit(threadRecord);
 
   process.on('uncaughtExceptionMonitor', () => {
-    emit({ k: 'died', exec: asyncHooks.executionAsyncId() });
+    emit({ k: 'died', exec: currentExec(), us: now() });
   });
 
-  asyncHooks.createHook({
+  const hook = asyncHooks.createHook({
     init,
-    before: simple('before'),
-    after: simple('after'),
+    before: runRecord('before'),
+    after: runRecord('after'),
     promiseResolve,
-  }).enable();
+  });
+  const ourHook = patchAsyncHooks(hook);
+  hideFrames();
+  patchQueueMicrotask(ourHook);
+  ourHook.enable();
 }

@@ -9,9 +9,13 @@ tracer frame sits between a callback and the loop, so tracebacks stay exactly as
 
 Private details relied on (each pinned by a test named test_private_detail_*):
 - Runner creates its loop with asyncio.events.new_event_loop (when given no loop_factory);
+  events._get_running_loop() says which loop runs in this thread (None if none);
 - BaseEventLoop keeps ready handles in the deque `_ready` (append to queue, popleft to run, checks
-  `_cancelled` after popleft) and gives select() the time to the next timer as its timeout;
+  `_cancelled` after popleft; a handle has `_callback` and `_args`), keeps timers in the heap
+  `_scheduled`, and gives select() the time to the next timer as its timeout;
 - call_later goes through self.call_at; TimerHandle.cancel() calls loop._timer_handle_cancelled;
+  create_task without a factory makes `asyncio.tasks.Task`, looked up when called; in debug mode
+  handles record where they were made in `_source_traceback`; Unix loops keep `_signal_handlers`;
 - a Task's steps are scheduled as callbacks bound to the task: the C accelerator uses a
   TaskStepMethWrapper and a builtin `task_wakeup`, the pure-Python Task the methods `__step` and
   `__wakeup` (3.12+ renamed the inner step `__step_run_and_handle_result`, still called from
@@ -27,7 +31,7 @@ import gc
 import inspect
 import selectors
 import weakref
-from asyncio import events, futures
+from asyncio import events, futures, tasks
 from collections.abc import Callable
 from contextvars import Context as ContextVars
 from types import FrameType
@@ -36,11 +40,11 @@ from typing import TYPE_CHECKING, Any, TypeVarTuple
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_clock as clock
     from looplens.tracers.python import _looplens_frames as frames
-    from looplens.tracers.python._looplens_state import Context, Tracer, tracer
+    from looplens.tracers.python._looplens_state import Context, tracer
 else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_clock as clock
     import _looplens_frames as frames
-    from _looplens_state import Context, Tracer, tracer
+    from _looplens_state import Context, tracer
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -49,7 +53,6 @@ _STEP_NAMES = frozenset({"__step", "__wakeup", "task_wakeup"})
 _GENERATOR_AWAITABLES = frozenset({"async_generator_asend", "async_generator_athrow"})
 
 CLOCK = clock.VirtualClock(virtual=True)
-JUMP_SLACK_S = 0.001
 
 
 class Task(asyncio.Task[Any]):
@@ -134,9 +137,10 @@ class ReadyQueue(collections.deque[Any]):
 class VirtualTimeSelector(selectors.DefaultSelector):
     """Jumps the clock instead of waiting, when only timers can end the wait.
 
-    A jump lands JUMP_SLACK_S past the first timer. A real select() waits whole milliseconds,
-    rounded up, and a little more: timers set a few µs apart (by the steps of one iteration)
-    come due together. Landing exactly on the first one would make that a race.
+    A jump goes to the first timer, and on to the last one that is logically due by then:
+    timers set at the same logical time (sleep(0.1) in two tasks) got real due times a few µs
+    (or, on a busy machine, ms) apart; a real select() oversleeps enough to wake them together,
+    and so does the jump, every time. Timers logically later are left for later jumps.
     """
 
     def attach(self, loop: TracingLoop) -> None:
@@ -156,10 +160,33 @@ class VirtualTimeSelector(selectors.DefaultSelector):
         )
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
-        if timeout is not None and timeout > 0 and self.may_jump():
-            CLOCK.advance(timeout + JUMP_SLACK_S)
-            timeout = 0
-        return super().select(timeout)
+        loop = self._looplens_loop()
+        if timeout is None or timeout <= 0 or loop is None or not self.may_jump():
+            return super().select(timeout)
+        # Other threads are quiet: what they handed over (call_soon_threadsafe, after the loop
+        # chose this timeout) is in the self-pipe already, and wakes the loop as it would have.
+        ready = super().select(0)
+        if not ready:
+            CLOCK.advance(max(_jump_target(loop) - loop.time(), timeout))
+        return ready
+
+
+def _jump_target(loop: TracingLoop) -> float:
+    """The loop time at which every timer logically due with the first one is due."""
+    # The loop's heap of timers (pinned by test_private_detail_timers_wait_in_a_heap).
+    timers: list[events.TimerHandle] = loop._scheduled  # type: ignore[attr-defined]
+    contexts = loop._ready.timers
+    first = contexts.get(id(timers[0]))
+    if first is None:
+        return timers[0].when()
+    due = [
+        timer.when()
+        for timer in timers
+        if not timer.cancelled()
+        and (context := contexts.get(id(timer))) is not None
+        and context.due <= first.due
+    ]
+    return max(due, default=timers[0].when())
 
 
 class TracingLoop(asyncio.SelectorEventLoop):
@@ -180,27 +207,6 @@ class TracingLoop(asyncio.SelectorEventLoop):
     def create_future(self) -> Future:
         return Future(loop=self)
 
-    def create_task(  # type: ignore[override]  # typeshed spells out 3.11's keywords only
-        self,
-        coro: Any,
-        *,
-        name: str | None = None,
-        context: ContextVars | None = None,
-        **kwargs: Any,
-    ) -> asyncio.Task[Any]:
-        """What BaseEventLoop.create_task does without a task factory, with the traced Task.
-
-        Not a task factory: asyncio treats tasks from a factory differently (3.13.0 names them
-        "None"), and a snippet's own factory (eager_task_factory) must work as it does alone.
-        """
-        if self.get_task_factory() is not None:
-            return super().create_task(coro, name=name, context=context, **kwargs)
-        self._check_closed()  # type: ignore[attr-defined]  # private, not in typeshed
-        task = Task(coro, loop=self, name=name, context=context, **kwargs)
-        # Debug mode: drop this frame from where the task was made, as the base method does.
-        _drop_source_frames(task, 1)
-        return task
-
     def call_later(
         self,
         delay: float,
@@ -215,7 +221,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
         finally:
             self._looplens_delay = None
         # Debug mode: drop this frame from where the timer was made, as the base method drops its.
-        _drop_source_frames(timer, 1)
+        _drop_own_frame(timer)
         return timer
 
     def call_at(
@@ -228,7 +234,7 @@ class TracingLoop(asyncio.SelectorEventLoop):
         delay = self._looplens_delay
         self._looplens_delay = None
         timer = super().call_at(when, callback, *args, context=context)
-        _drop_source_frames(timer, 1)
+        _drop_own_frame(timer)
         try:
             self._ready.timers[id(timer)] = _timer_context(self, when, delay)
         except Exception:
@@ -251,10 +257,10 @@ class TracingLoop(asyncio.SelectorEventLoop):
             super().call_exception_handler(context)
 
 
-def _drop_source_frames(made: Any, count: int) -> None:
-    """Debug mode records where handles and tasks were made: hide the tracer's frames there."""
-    if made._source_traceback:
-        del made._source_traceback[-count:]
+def _drop_own_frame(timer: Any) -> None:
+    """Debug mode records where a timer was made: hide the tracer's frame there."""
+    if timer._source_traceback:
+        del timer._source_traceback[-1]
 
 
 def new_event_loop() -> TracingLoop:
@@ -335,8 +341,6 @@ def _timer_context(loop: TracingLoop, when: float, delay: float | None) -> Conte
 
 
 def _runs(handle: Any, context: Context) -> None:
-    trace: Tracer = tracer()
-    trace.step_runs(context)
     api = None
     if context.queue == "task":
         task = task_of(handle._callback)
@@ -344,7 +348,7 @@ def _runs(handle: Any, context: Context) -> None:
             api = f"{task.get_name()} step ({coroutine_name(task.get_coro())})"
             if isinstance(task, Task):
                 task._looplens_last = context
-    trace.run(context, api=api)
+    tracer().step_runs(context, api)
 
 
 def _started(coro: Any) -> bool:
@@ -409,6 +413,11 @@ def _awaited(awaitable: Any) -> Any:
 
 
 def install() -> None:
-    """asyncio.run, asyncio.Runner and asyncio.new_event_loop make traced loops from now on."""
+    """asyncio.run, asyncio.Runner and asyncio.new_event_loop make traced loops from now on,
+    and loop.create_task (without a task factory) makes traced tasks."""
     events.new_event_loop = new_event_loop
     asyncio.new_event_loop = new_event_loop
+    # BaseEventLoop.create_task looks tasks.Task up when called. Not a task factory, nor an
+    # override: either would add a frame to the traceback of `create_task(not_a_coroutine)`,
+    # and 3.13.0 names the tasks of any factory "None". asyncio.Task stays the C class.
+    tasks.Task = Task  # type: ignore[misc]

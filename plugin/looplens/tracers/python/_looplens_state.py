@@ -6,13 +6,23 @@ The tracer writes one JSON object a line to an inherited file descriptor, never 
 
 - ``start``: the tracer runs (``python``, ``snippet``, ``virtual``).
 - ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
-  ``delay`` in ms for timers). ``user`` is false for asyncio's own plumbing.
-- ``run``: it starts running (``id``, ``th`` = thread, ``api`` for task steps whose task name is
-  final only now, ``pool`` = the thread name prefix of the executor that runs it).
-- ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran.
-- ``sleep``: context ``c`` called time.sleep for ``ms``. ``done``: executor work ``id`` finished.
+  ``due``, its logical time; ``at``, when a timer was set). ``user`` is false for asyncio's own
+  plumbing.
+- ``run``: it starts running, at logical time ``t`` (``id``, ``th`` = thread, ``api`` for task
+  steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor).
+- ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran, at ``t``.
+- ``done``: executor work ``id`` finished (its worker is free again).
 - ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
 - ``error``: the tracer itself failed (a bug): the host refuses such a trace.
+
+Logical time (ms) comes from requested delays and the causal chain, never from a clock reading,
+so that two runs of a snippet give the same numbers. A context is due at the logical time of the
+context that queued it, plus its delay for a timer. A loop callback runs at max(its thread's
+clock, its due time), and that thread's clock moves there: sleep(0.1) wakes at 100. time.sleep()
+moves the clock of whatever calls it by the time asked for: blocking the loop for 0.5 s shows as
+500 ms. Executor work and threads run in real time, which is never shown: each starts at the
+logical time it was submitted and keeps its own clock, moved only by its own time.sleep() calls;
+what it hands back to the loop is due at that clock.
 
 The tracer holds no strong reference to tasks, futures, handles or frames: keeping one alive would
 change when asyncio's "Task exception was never retrieved" and the like are printed.
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import traceback
 import weakref
@@ -52,10 +63,17 @@ _WORK_ITEM_RUN = concurrent_thread._WorkItem.run.__code__
 _EXECUTOR_FILE = _WORK_ITEM_RUN.co_filename
 
 
+def logical(ms: float) -> float:
+    """Logical times keep µs: sums of float delays must not show 300.00000000000006."""
+    return round(ms, 3)
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     id: int
     queue: str
+    #: The logical time (ms) at which it became due.
+    due: float = 0.0
     #: False past CONTEXT_LIMIT: no "q" or "run" record exists for it.
     recorded: bool = True
 
@@ -65,12 +83,13 @@ MAIN = Context(0, "sync")
 
 @dataclass(eq=False, slots=True)
 class Activity:
-    """Executor work or a thread: its context, and whether its "run" was recorded yet."""
+    """Executor work or a thread: its context, and its own logical clock once it started."""
 
     context: Context
     #: For executor work: the executor's thread name prefix ("asyncio" for the default one).
     pool: str | None = None
     started: bool = False
+    now: float = 0.0
 
 
 class Channel:
@@ -99,11 +118,15 @@ class Tracer:
         self.lock = threading.RLock()
         self.local = threading.local()
         self.main_thread = threading.main_thread()
+        #: Logical clocks of the threads that run loop callbacks (and the main script), by ident.
+        self.clocks: dict[int, float] = {}
         self.last_id = 0
         self.truncated = False
         self.failed = False
         #: (id(future), id(callback)) -> line of a done callback that snippet code registered.
         self.done_callbacks: dict[tuple[int, int], int | None] = {}
+        #: Executor work and threads, by context id: they keep their own clocks.
+        self.activities: dict[int, Activity] = {}
         self.work: weakref.WeakKeyDictionary[ConcurrentFuture[Any], Activity] = (
             weakref.WeakKeyDictionary()
         )
@@ -135,15 +158,18 @@ class Tracer:
         parent: Context,
         *,
         user: bool,
-        delay: float | None = None,
+        delay: float = 0.0,
     ) -> Context:
+        """A new context, queued now by `parent`, due `delay` ms after the parent's now."""
         with self.lock:
+            now = self.now(parent)
+            due = logical(now + delay)
             self.last_id += 1
             if self.last_id > CONTEXT_LIMIT:
                 if not self.truncated:
                     self.truncated = True
                     self.channel.write({"k": "truncated"})
-                return Context(self.last_id, queue, recorded=False)
+                return Context(self.last_id, queue, due, recorded=False)
             record: dict[str, Any] = {
                 "k": "q",
                 "id": self.last_id,
@@ -152,24 +178,58 @@ class Tracer:
                 "line": line,
                 "parent": parent.id,
                 "user": user,
+                "due": due,
             }
-            if delay is not None:
-                record["delay"] = delay
+            if due != now:
+                record["at"] = now
             self.channel.write(record)
-            return Context(self.last_id, queue)
+            return Context(self.last_id, queue, due)
 
-    def run(
+    # -- logical time ---------------------------------------------------------------------------
+
+    def _clock_key(self) -> int:
+        """The clock that loop callbacks and the main script use in this thread."""
+        ident = threading.get_ident()
+        return ident if ident in self.clocks else self.main_thread.ident or 0
+
+    def now(self, context: Context) -> float:
+        """The logical time of `context` now: its own clock, or its thread's."""
+        activity = self.activities.get(context.id)
+        if activity is not None:
+            return activity.now
+        return self.clocks.get(self._clock_key(), 0.0)
+
+    def step_runs(self, context: Context, api: str | None) -> None:
+        """A loop handle starts in this thread: what runs until the next one belongs to it."""
+        self.local.step = context
+        ident = threading.get_ident()
+        t = max(self.clocks.get(ident, 0.0), context.due)
+        self.clocks[ident] = t
+        self._run(context, t, api=api)
+
+    def slept(self, seconds: float) -> None:
+        """time.sleep() moves the logical clock of what called it."""
+        ms = seconds * 1000
+        with self.lock:
+            activity = self.activities.get(self.current().id)
+            if activity is not None:
+                activity.now = logical(activity.now + ms)
+            else:
+                key = self._clock_key()
+                self.clocks[key] = logical(self.clocks.get(key, 0.0) + ms)
+
+    def _run(
         self,
         context: Context,
+        t: float,
         *,
         api: str | None = None,
         thread: threading.Thread | None = None,
         pool: str | None = None,
     ) -> None:
-        """`context` starts running in `thread` (by default the current one)."""
         if not context.recorded:
             return
-        record: dict[str, Any] = {"k": "run", "id": context.id, "th": thread_label(thread)}
+        record: dict[str, Any] = {"k": "run", "id": context.id, "t": t, "th": thread_label(thread)}
         if api is not None:
             record["api"] = api
         if pool is not None:
@@ -193,10 +253,6 @@ class Tracer:
             return MAIN
         return self._thread_context(thread)
 
-    def step_runs(self, context: Context) -> None:
-        """A loop handle starts in this thread: what runs until the next one belongs to it."""
-        self.local.step = context
-
     @contextmanager
     def attributed_to(self, context: Context) -> Iterator[None]:
         previous = getattr(self.local, "attributed", None)
@@ -219,7 +275,7 @@ class Tracer:
             if activity is None:
                 # A thread that the snippet did not start itself (asyncio's, or started before
                 # the tracer): plumbing, shown only if it prints.
-                activity = Activity(self.schedule("thread", "thread", None, MAIN, user=False))
+                activity = self._activity(self.schedule("thread", "thread", None, MAIN, user=False))
                 self.threads[thread] = activity
         self._start(activity, thread)
         return activity.context
@@ -234,12 +290,18 @@ class Tracer:
             frame = frame.f_back
         return None
 
+    def _activity(self, context: Context, pool: str | None = None) -> Activity:
+        activity = Activity(context, pool)
+        self.activities[context.id] = activity
+        return activity
+
     def _start(self, activity: Activity, thread: threading.Thread) -> None:
         with self.lock:
             if activity.started:
                 return
             activity.started = True
-        self.run(activity.context, thread=thread, pool=activity.pool)
+            activity.now = activity.context.due
+        self._run(activity.context, activity.now, thread=thread, pool=activity.pool)
 
     # -- threads and executor work --------------------------------------------------------------
 
@@ -259,9 +321,8 @@ class Tracer:
         parent = self.current()
         line = frames.snippet_line(frame)
         with self.lock:
-            self.threads[thread] = Activity(
-                self.schedule("thread", "Thread.start", line, parent, user=True)
-            )
+            context = self.schedule("thread", "Thread.start", line, parent, user=True)
+            self.threads[thread] = self._activity(context)
 
     def thread_started(self, thread: threading.Thread) -> None:
         """After Thread.start: a silent thread still shows that it ran."""
@@ -277,7 +338,7 @@ class Tracer:
         context = self.schedule(
             "thread", api or "submit", line, self.current(), user=frames.caller_is_user(caller)
         )
-        self.work[future] = Activity(context, pool)
+        self.work[future] = self._activity(context, pool)
         self.pending_work += 1
         future.add_done_callback(self._work_done)
 
@@ -305,27 +366,40 @@ class Tracer:
             self.fail()
 
     def threads_quiet(self) -> bool:
-        """No executor work pending and no thread alive that could wake the loop: time may jump."""
+        """No other thread can wake the loop any more: no executor work pending or being handed
+        over, no thread alive. Whatever they handed over already is in the loop's self-pipe."""
         current = threading.current_thread()
         with self.lock:
             if self.pending_work:
                 return False
             threads = list(self.live_threads)
-        return not any(thread.is_alive() and thread is not current for thread in threads)
+        if any(thread.is_alive() and thread is not current for thread in threads):
+            return False
+        # A worker hands its result over (call_soon_threadsafe) from a done callback, after its
+        # work is done: it is busy until it leaves the work item.
+        for ident, frame in sys._current_frames().items():
+            walking: FrameType | None = frame
+            while ident != current.ident and walking is not None:
+                if walking.f_code is _WORK_ITEM_RUN:
+                    return False
+                walking = walking.f_back
+        return True
 
-    # -- writes and sleeps -------------------------------------------------------------------
+    # -- writes -------------------------------------------------------------------------------
 
     def printed(self, stream: str, text: str, size: int) -> None:
         context = self.current()
-        record: dict[str, Any] = {"k": "p", "c": context.id, "s": stream, "text": text, "n": size}
+        record: dict[str, Any] = {
+            "k": "p",
+            "c": context.id,
+            "s": stream,
+            "text": text,
+            "n": size,
+            "t": self.now(context),
+        }
         if not context.recorded:
             record["queue"] = context.queue
         self.emit(record)
-
-    def slept(self, seconds: float) -> None:
-        context = self.current()
-        if context.recorded:
-            self.emit({"k": "sleep", "c": context.id, "ms": round(seconds * 1000, 3)})
 
     def done_callback_added(
         self, future: object, callback: object, frame: FrameType | None
