@@ -58,3 +58,22 @@ def test_a_wrong_expectation_fails_with_page_line_id_and_diff(pytester: pytest.P
             "-sync  [sync]",
         ]
     )
+
+
+def test_traced_python_fences_are_not_also_run_by_pytest_markdown_docs(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".ini", pytest=INI)
+    docs = pytester.mkdir("docs")
+    (docs / "page.md").write_text(
+        "# Python\n\n"
+        "```python {#slow .trace}\nimport asyncio\n\nasyncio.run(asyncio.sleep(30))\n"
+        'print("woke up")\n```\n\n'
+        "```text {.expect}\nwoke up  sync\n```\n\n"
+        "```python\nassert 1 + 1 == 2\n```\n"
+    )
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "--markdown-docs")
+    # The traced fence runs once, on the virtual clock (no 30 s wait); the plain one as a test.
+    result.assert_outcomes(passed=2, deselected=1)
+    result.stdout.fnmatch_lines(["*CodeFence#2*PASSED*", "*docs/page.md::slow PASSED*"])
+    assert result.duration < 20
