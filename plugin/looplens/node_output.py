@@ -7,13 +7,16 @@ bytes, and in which order the two streams were written.
 Each recorded write is looked for where the previous one ended. Some bytes no record accounts
 for: a child process sharing stdout, Node printing an uncaught error's stack from C++. They came
 out after the write before them and before the write after them, and never belong to the write
-after them. When the time each chunk of output was read is known (on the monotonic clock that the
-preload stamps its records with), a write is never placed on bytes that were read before it was
-made, and unrecorded bytes go to the callback that had last started by the time they were read
-(the one that died, for a crash report); without times, to the callback that died in between, if
-any, else to the callback of the write before them (at the start of a stream, the main script).
-When unrecorded bytes start a line, the next write is only looked for at the start of a line, so
-that a line that someone else prints too does not shift the writes that follow.
+after them:
+- if Node died in between, they are its report, and belong to the callback that died;
+- else, when the time each chunk of output was read is known (on the monotonic clock that the
+  preload stamps its records with), to the callback that ran longest between the write before
+  them and the moment they were read (a callback blocked in execFileSync, say; with no write
+  before them on their stream, the one that started last);
+- else to the callback of the write before them (at the start of a stream, the main script).
+Read times also keep a write off bytes that were read before it was made: when someone else
+prints the same text just before, the write is found after it, so nothing shifts. And when
+unrecorded bytes start a line, the next write is only looked for at the start of a line.
 """
 
 from __future__ import annotations
@@ -65,14 +68,16 @@ class _Segment(Generic[Owner]):
     piece: Piece[Owner]
 
 
-@dataclass(frozen=True, slots=True)
-class _Start(Generic[Owner]):
-    """A callback started (or died) at record `index`, at `us` microseconds."""
+@dataclass(slots=True)
+class _Span(Generic[Owner]):
+    """A callback ran from `start` to `end` microseconds (None: to the end); it started at
+    record `index`."""
 
-    us: int
+    start: int
     index: int
     owner: Owner
     t: float
+    end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,7 @@ class OutputBuilder(Generic[Owner]):
         # A worker's writes wait here until the main thread relays them to the real stream.
         self._pending: dict[tuple[str, Stream], list[Piece[Owner]]] = defaultdict(list)
         self._deaths: list[tuple[int, Owner, float]] = []
-        self._starts: list[_Start[Owner]] = []
+        self._spans: list[_Span[Owner]] = []
 
     def write(self, piece: Piece[Owner]) -> None:
         self._pieces.append(piece)
@@ -112,12 +117,20 @@ class OutputBuilder(Generic[Owner]):
     def started(self, owner: Owner, t: float, index: int, us: int | None) -> None:
         """A callback started running at record `index` (at `us` microseconds, if known)."""
         if us is not None:
-            self._starts.append(_Start(us, index, owner, t))
+            self._spans.append(_Span(us, index, owner, t))
 
-    def death(self, owner: Owner, t: float, index: int, us: int | None = None) -> None:
+    def ended(self, owner: Owner, us: int | None) -> None:
+        """The callback stopped running (at `us` microseconds, if known)."""
+        if us is None:
+            return
+        for span in reversed(self._spans):
+            if span.owner is owner and span.end is None:
+                span.end = us
+                return
+
+    def death(self, owner: Owner, t: float, index: int) -> None:
         """An uncaught error at record `index`: Node may print its stack past the records."""
         self._deaths.append((index, owner, t))
-        self.started(owner, t, index, us)
 
     def relay(self, relay: Piece[Owner], thread: str | None = None) -> None:
         """A thread writes a worker's output: the worker's pieces land here.
@@ -175,7 +188,7 @@ class OutputBuilder(Generic[Owner]):
         found: list[tuple[tuple[int, int, int], int, Line[Owner]]] = []
         for stream, data in output.items():
             times = (arrivals or {}).get(stream)
-            clock = _Clock(times) if times and self._starts else None
+            clock = _Clock(times) if times and self._spans else None
             segments = self._segments(stream, data, ends, clock)
             starts = [segment.start for segment in segments]
             offset = 0
@@ -229,32 +242,59 @@ class OutputBuilder(Generic[Owner]):
         def between(index: int) -> bool:
             return after < index and (next_index is None or index < next_index)
 
-        read = clock.at(start) if clock is not None else None
-        if read is not None:
-            started = [each for each in self._starts if between(each.index) and each.us <= read]
-            if started:
-                last = max(started, key=lambda each: each.index)
-                piece = Piece(stream, 0, "", last.owner, last.t, last.index)
-                return _Segment(start, (last.index, 0, rank), piece)
-        else:
-            deaths = [death for death in self._deaths if between(death[0])]
-            if deaths:
-                index, owner, t = deaths[-1]
-                return _Segment(start, (index, 0, rank), Piece(stream, 0, "", owner, t, index))
-            if next_index is None and ends.last_owner is not None:
-                order = (ends.end_index, 0, rank)
-                piece = Piece(stream, 0, "", ends.last_owner, ends.last_t, ends.end_index)
-                return _Segment(start, order, piece)
+        deaths = [death for death in self._deaths if between(death[0])]
+        # They sort after the write before them and before the write after them, at the record
+        # of their owner if it lies in between (a crash report after the death), else right
+        # after the write before them.
         if previous is not None:
             index, position, _ = previous.order
-            return _Segment(start, (index, position, 1), previous.piece)
+            order = (index, position, 1)
+        else:
+            order = (0, -1, rank)
+
+        def placed(owner: Owner, t: float, index: int) -> _Segment[Owner]:
+            at = (index, _AFTER_WRITES, rank) if between(index) else order
+            return _Segment(start, at, Piece(stream, 0, "", owner, t, max(index, order[0])))
+
+        if deaths:
+            # Node reports an uncaught error past the records, when it dies.
+            index, owner, t = deaths[-1]
+            return placed(owner, t, index)
+        read = clock.at(start) if clock is not None else None
+        if read is not None:
+            since = previous.piece.us if previous is not None else None
+            span = self._busiest(since, read)
+            if span is not None:
+                return placed(span.owner, span.t, span.index)
+        elif next_index is None and ends.last_owner is not None:
+            return placed(ends.last_owner, ends.last_t, ends.end_index)
+        if previous is not None:
+            return _Segment(start, order, previous.piece)
         if ends.first_owner is not None:
             owner, t = ends.first_owner
         elif ends.last_owner is not None:
             owner, t = ends.last_owner, ends.last_t
         else:
             raise ValueError("unrecorded output with no owner to give it to")
-        return _Segment(start, (0, -1, rank), Piece(stream, 0, "", owner, t, 0))
+        return _Segment(start, order, Piece(stream, 0, "", owner, t, 0))
+
+    def _busiest(self, since: int | None, until: int) -> _Span[Owner] | None:
+        """The callback that ran longest between two moments: the bytes came out then, and the
+        later moment, when they were read, may lag behind. Without the earlier moment, the one
+        that started last."""
+        best: _Span[Owner] | None = None
+        best_overlap = -1
+        for span in self._spans:
+            if span.start > until:
+                continue
+            if since is None:
+                best, best_overlap = span, 0
+                continue
+            end = until if span.end is None else min(span.end, until)
+            overlap = end - max(span.start, since)
+            if overlap >= best_overlap:
+                best, best_overlap = span, overlap
+        return best
 
 
 def _locate(
@@ -284,6 +324,8 @@ def _locate(
 
 
 _NEWLINE = ord("\n")
+#: Unrecorded bytes placed at a record come after the writes of that record.
+_AFTER_WRITES = 1 << 30
 
 
 def _size(text: str) -> int:

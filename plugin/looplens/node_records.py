@@ -15,7 +15,7 @@ The preload writes facts as they happen, one JSON object a line, each with its t
   are ``truncated`` (the resource cap was reached). ``died``: an uncaught error while ``exec`` ran
   (for an unhandled rejection, ``exec`` is the rejected promise).
 - ``refresh``: ``timeout.refresh()`` restarted timer ``id``.
-- ``us`` (on thread, before, print and died records): microseconds on the monotonic clock, to
+- ``us`` (on thread, before, after, print and died records): microseconds on the monotonic clock, to
   place output that no record accounts for (see looplens.node_output).
 - ``thread`` of a worker has ``parent``: the thread and id of the WORKER resource that made it.
 - ``exit`` on a record with ``exec`` 0: it ran from a listener of process.on('beforeExit') or
@@ -129,6 +129,7 @@ class TraceBuilder:
         #: Per thread, the code running outside any callback after the loop ended (exit
         #: handlers), until the next callback starts.
         self.exit_runs: dict[str, Run] = {}
+        self.scripts_ended: set[str] = set()
         self.runs: list[Run] = []
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
         self.output: OutputBuilder[Run] = OutputBuilder()
@@ -161,7 +162,7 @@ class TraceBuilder:
     ) -> Run:
         """The callback that code running in resource `exec_id` belongs to."""
         if exec_id == 0 and record is not None and "exit" in record:
-            return self.exit_run(thread, index, str(record["exit"]))
+            return self.exit_run(thread, index, str(record["exit"]), record)
         resource = self.resources.get((thread, exec_id))
         if resource is None:
             # A resource made before the preload ran: its current run, or else the script (a
@@ -172,9 +173,13 @@ class TraceBuilder:
             return resource.runs[-1]
         if resource.transparent and resource.queued_at is not None:
             return resource.queued_at[1]
+        if resource.type == "PROMISE" and resource.settled_by is not None:
+            # A promise that runs nothing itself is current only while Node handles its
+            # unhandled rejection: that belongs to the callback that rejected it.
+            return resource.settled_by
         return resource.origin
 
-    def exit_run(self, thread: str, index: int, event: str) -> Run:
+    def exit_run(self, thread: str, index: int, event: str, record: Record | None = None) -> Run:
         """The listeners of process.on('beforeExit') / ('exit') that Node calls after the loop.
 
         They run from no queue of the vocabulary: they get the main script's queue ("sync"), but
@@ -188,6 +193,8 @@ class TraceBuilder:
             self.exit_runs[thread] = run
             self.runs.append(run)
             self.event(index, "run", run, clock)
+            if record is not None:
+                self.output.started(run, clock, index, _us(record))
         return run
 
     def other_clocks(self, thread: str) -> float:
@@ -210,11 +217,15 @@ class TraceBuilder:
             self.exit_runs.pop(thread, None)
             self.before(index, thread, int(record["id"]))
             run = self.current(thread, int(record["id"]))
+            if thread not in self.scripts_ended and run is not self.mains.get(thread):
+                # The script has ended once anything else runs.
+                self.scripts_ended.add(thread)
+                self.output.ended(self.main_run(thread), _us(record))
             self.running[thread].append(run)
             self.output.started(run, run.t, index, _us(record))
         elif kind == "after":
             if self.running[thread]:
-                self.running[thread].pop()
+                self.output.ended(self.running[thread].pop(), _us(record))
         elif kind == "resolve":
             self.resolve(index, thread, record)
         elif kind == "refresh":
@@ -226,8 +237,12 @@ class TraceBuilder:
         elif kind == "print":
             self.print(index, thread, record)
         elif kind == "died":
-            self.died = self.dying(index, thread, record)
-            self.output.death(self.died, self.died.t, index, _us(record))
+            # For an unhandled rejection, exec is the rejected promise (see current()); outside
+            # any callback, an exit listener may have thrown.
+            exec_id = int(record["exec"])
+            exiting = self.exit_runs.get(thread) if exec_id == 0 else None
+            self.died = exiting or self.current(thread, exec_id, index, record)
+            self.output.death(self.died, self.died.t, index)
         elif kind == "truncated":
             self.truncated = True
 
@@ -238,14 +253,6 @@ class TraceBuilder:
             return 0.0
         creator = self.resources.get((str(parent[0]), int(parent[1])))
         return creator.clock if creator is not None else self.clocks[str(parent[0])]
-
-    def dying(self, index: int, thread: str, record: Record) -> Run:
-        """The callback that threw; for an unhandled rejection, the one that rejected."""
-        exec_id = int(record["exec"])
-        resource = self.resources.get((thread, exec_id))
-        if resource is not None and resource.type == "PROMISE" and resource.settled_by:
-            return resource.settled_by
-        return self.current(thread, exec_id, index, record)
 
     def init(self, index: int, thread: str, record: Record) -> None:
         # Outside any callback (exec 0: a connection accepted from C++), the trigger is the cause.

@@ -18,7 +18,13 @@
 //   (callbackTrampoline in node:internal/async_hooks), and any enabled hook makes queueMicrotask
 //   wrap its callback in an AsyncResource (three more frames). Error.prepareStackTrace drops the
 //   trampoline frames (and the tracer's own), and queueMicrotask runs the plain fast path with
-//   two marker microtasks around the callback to see it run.
+//   two marker microtasks around the callback to see it run. Both follow the snippet's own async
+//   hooks: while it has one enabled, a plain run has those frames too, and keeps them.
+// Known limits: Error.prepareStackTrace is another function (named like Node's), and the tracer's
+// own frames (a patched write, queueMicrotask) are in the middle of a stack only while it runs:
+// an error thrown right there with a stack deeper than Error.stackTraceLimit shows one frame
+// fewer than a plain run. A Worker given its own execArgv does not load the tracer: its lines
+// belong to the main thread's callback that relays them.
 
 const asyncHooks = require('node:async_hooks');
 const fs = require('node:fs');
@@ -388,7 +394,7 @@ function install({ fd: traceFd, parent }) {
       if (busy || microtask !== 0 || id > lastRecorded || ignored.has(id)) return;
       busy = true;
       try {
-        emit(kind === 'before' ? { k: kind, id, us: now() } : { k: kind, id });
+        emit({ k: kind, id, us: now() });
       } finally {
         busy = false;
       }
@@ -649,7 +655,7 @@ function install({ fd: traceFd, parent }) {
         queue(callback);
         queue(() => {
           microtask = 0;
-          if (!truncated) emit({ k: 'after', id });
+          if (!truncated) emit({ k: 'after', id, us: now() });
         });
       } finally {
         ourHook.enable();
