@@ -1,4 +1,4 @@
-"""The built page in a real headless Chromium: what a reader sees, not just what the HTML says.
+"""The built pages in a real headless Chromium: what a reader sees, not just what the HTML says.
 
 Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it) and Mermaid 11 from the
 npm registry, fetched once into .cache/ with the npm that ships with the bundled Node. Where
@@ -7,6 +7,7 @@ either is missing the tests skip and say why.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -15,6 +16,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mkdocs.commands.build import build
@@ -31,6 +33,22 @@ PAGE = """\
 setTimeout(() => console.log("timer"), 5);
 Promise.resolve().then(() => console.log("microtask"));
 console.log("sync");
+```
+"""
+
+PLAYER_PAGE = """\
+# Player
+
+```js {#micro-vs-macro .trace}
+console.log("Start");
+setTimeout(() => console.log("Timeout"), 0);
+Promise.resolve().then(() => console.log("Promise"));
+console.log("End");
+```
+
+```js {#timers-by-delay .trace}
+setTimeout(() => console.log("late"), 10);
+setTimeout(() => console.log("soon"), 0);
 ```
 """
 
@@ -67,11 +85,50 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+def new_page(browser: Any, errors: list[str], **options: Any) -> Any:
+    """A page that records every console error and uncaught exception into `errors`."""
+    page = browser.new_page(**options)
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"{message.location['url']}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return page
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("browser-site")
     (root / "docs" / "js").mkdir(parents=True)
     (root / "docs" / "index.md").write_text(PAGE)
+    (root / "docs" / "player.md").write_text(PLAYER_PAGE)
     shutil.copy(mermaid_script(), root / "docs" / "js" / "mermaid.min.js")
     (root / "mkdocs.yml").write_text(
         # font: false keeps Material from asking Google for fonts: the test runs offline.
@@ -82,40 +139,181 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "plugins:\n  - looplens\n"
     )
     build(load_config(str(root / "mkdocs.yml")))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve(root / "site") as url:
+        yield url
 
 
-def test_a_diagram_in_a_tab_hidden_at_load_renders(site: str) -> None:
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
-        )
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(site)
-        block = page.locator('div.looplens[data-looplens-id="hidden-diagram"]')
-        diagram_tab = block.locator(".tabbed-block").nth(1)
-        assert not diagram_tab.is_visible(), "the diagram tab starts hidden"
-        # Material replaces <pre class="mermaid"> with a host element once Mermaid has drawn it.
-        diagram_tab.locator("div.mermaid").wait_for(state="attached", timeout=15_000)
-        assert diagram_tab.locator("pre.mermaid").count() == 0
-        block.locator("label", has_text="Sequence diagram").click()
-        host = diagram_tab.locator("div.mermaid")
-        host.wait_for(state="visible")
-        box = host.bounding_box()
-        assert box is not None and box["width"] > 200 and box["height"] > 100
-        browser.close()
+def test_a_diagram_in_a_tab_hidden_at_load_renders(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site)
+    block = page.locator('div.looplens[data-looplens-id="hidden-diagram"]')
+    diagram_tab = block.locator(".tabbed-block").nth(1)
+    assert not diagram_tab.is_visible(), "the diagram tab starts hidden"
+    # Material replaces <pre class="mermaid"> with a host element once Mermaid has drawn it.
+    diagram_tab.locator("div.mermaid").wait_for(state="attached", timeout=15_000)
+    assert diagram_tab.locator("pre.mermaid").count() == 0
+    block.locator("label", has_text="Sequence diagram").click()
+    host = diagram_tab.locator("div.mermaid")
+    host.wait_for(state="visible")
+    box = host.bounding_box()
+    assert box is not None and box["width"] > 200 and box["height"] > 100
+    page.close()
     assert errors == []
+
+
+PLAYER_STATE = """player => ({
+    step: player.querySelector(".looplens-player-position").textContent,
+    clock: player.querySelector(".looplens-player-clock").textContent,
+    line: [...player.querySelectorAll(".looplens-line--current")].map(l => l.dataset.line),
+    stack: [...player.querySelectorAll(".looplens-player-panel")[0].querySelectorAll(
+        ".looplens-queue")].map(chip => chip.textContent),
+    queues: Object.fromEntries([...player.querySelectorAll(".looplens-player-queue")].map(
+        row => [row.dataset.queue, [...row.querySelectorAll(".looplens-queue")].map(
+            chip => chip.textContent)])),
+    console: [...player.querySelectorAll(".looplens-player-line")].map(l => l.textContent),
+})"""
+
+
+def test_the_player_steps_forward_and_back_through_the_trace(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site + "player/")
+    block = page.locator('div.looplens[data-looplens-id="micro-vs-macro"]')
+    block.locator("label", has_text="Step through").click()
+    player = block.locator(".looplens-player")
+    assert player.locator(".looplens-player-fallback").count() == 0
+
+    def state() -> dict[str, Any]:
+        return dict(player.evaluate(PLAYER_STATE))
+
+    timer, then = "setTimeout · line 2", ".then · line 3"
+    assert state() == {
+        "step": "step 1 / 9",
+        "clock": "t = 0 ms",
+        "line": [],
+        "stack": ["main script"],
+        "queues": {"microtask": [], "timers": []},
+        "console": [],
+    }
+    player.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    # the main script queued the timer on line 2: that line is the current one
+    assert state()["line"] == ["2"] and state()["queues"]["timers"] == [timer]
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    after_main = state()
+    assert after_main["step"] == "step 5 / 9"
+    assert after_main["queues"] == {"microtask": [then], "timers": [timer]}
+    assert after_main["console"] == ["Start", "End"]
+    player.locator(".looplens-player-forward").click()
+    assert state() == {
+        "step": "step 6 / 9",
+        "clock": "t = 0 ms",
+        "line": ["3"],
+        "stack": [then],
+        "queues": {"microtask": [], "timers": [timer]},
+        "console": ["Start", "End"],
+    }
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert state() == {
+        "step": "step 8 / 9",
+        "clock": "t = 1 ms",
+        "line": ["2"],
+        "stack": [timer],
+        "queues": {"microtask": [], "timers": []},
+        "console": ["Start", "End", "Promise"],
+    }
+    page.keyboard.press("ArrowLeft")
+    assert state()["line"] == ["3"] and state()["clock"] == "t = 0 ms"
+    player.locator(".looplens-player-back").click()
+    assert state()["console"] == ["Start", "End"]
+    page.keyboard.press("Home")
+    assert state()["step"] == "step 1 / 9"
+    # On a focused button the space bar clicks that button; on the player it plays.
+    player.focus()
+    page.keyboard.press(" ")  # play to the end, one event at a time
+    page.wait_for_function(
+        "p => p.querySelector('.looplens-player-position').textContent === 'step 9 / 9'",
+        arg=player.element_handle(),
+        timeout=15_000,
+    )
+    assert state()["console"] == ["Start", "End", "Promise", "Timeout"]
+    assert player.locator(".looplens-player-play").text_content() == "▶"
+    page.close()
+    assert errors == []
+
+
+def test_the_player_lists_timers_by_due_time(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site + "player/")
+    block = page.locator('div.looplens[data-looplens-id="timers-by-delay"]')
+    block.locator("label", has_text="Step through").click()
+    player = block.locator(".looplens-player")
+    player.locator(".looplens-player-forward").click()
+    player.locator(".looplens-player-forward").click()
+    # queued in the order of the code, but the 0 ms timer is due first
+    assert player.evaluate(PLAYER_STATE)["queues"]["timers"] == [
+        "setTimeout · line 2",
+        "setTimeout · line 1",
+    ]
+    page.close()
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The project's own site, built as `make build` does, into a folder of the test's."""
+    folder = tmp_path_factory.mktemp("real-site")
+    with serve(folder) as url:
+        yield build_real_site(folder, url)
+
+
+def build_real_site(folder: Path, url: str) -> str:
+    # Material's instant navigation only takes over links to the URLs in sitemap.xml, with their
+    # port and path as site_url says: the served address must be the site's.
+    config = load_config(str(PROJECT / "mkdocs.yml"), site_dir=str(folder), site_url=url)
+    # The test runs offline: without this, Material asks Google Fonts for Roboto on every page.
+    config.theme["font"] = False
+    # Material loads Mermaid from a CDN unless the page already has it: give it the local copy.
+    config.extra_javascript.append("js/mermaid.min.js")
+    build(config)
+    (folder / "js").mkdir(exist_ok=True)
+    shutil.copy(mermaid_script(), folder / "js" / "mermaid.min.js")
+    return url
+
+
+# Material asks the GitHub API for the repository's stars and version (repo_url in mkdocs.yml);
+# offline that request fails. It is the theme's, not the site's, and the header shows the
+# repository link without the numbers, so it is the one error this test lets through.
+OFFLINE_ONLY = "https://api.github.com/"
+
+
+def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None:
+    docs = Path(load_config(str(PROJECT / "mkdocs.yml")).docs_dir)
+    pages = sorted(
+        path.relative_to(docs).with_suffix("").as_posix() + "/"
+        for path in docs.rglob("*.md")
+        if path.name != "index.md"
+    )
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    players = 0
+    for path in ["", *pages]:
+        response = page.goto(real_site + path, wait_until="networkidle")
+        assert response is not None and response.ok, f"{path} did not load"
+        players += page.locator(".looplens-player-bar").count()
+    assert players > 0, "the site's traced snippets have players"
+    # Material's instant navigation swaps the page in place: the new page's players still mount.
+    # Material reads sitemap.xml before it takes links over.
+    page.goto(real_site, wait_until="networkidle")
+    page.evaluate("window.looplensSamePage = true")
+    page.locator(f'a.md-nav__link[href$="{pages[0]}"]').first.click()
+    page.wait_for_url(real_site + pages[0])
+    assert page.evaluate("window.looplensSamePage"), "Material's instant navigation was not used"
+    page.locator(".looplens-player-bar").first.wait_for(state="attached")
+    page.close()
+    assert [error for error in errors if OFFLINE_ONLY not in error] == []

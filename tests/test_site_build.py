@@ -90,7 +90,7 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
     ]
     assert rows[3][4] == "setTimeout, line 2"
     labels = [label.get_text() for label in block.select(".tabbed-labels label")]
-    assert labels == ["Output", "Sequence diagram"]
+    assert labels == ["Output", "Sequence diagram", "Step through"]
     diagram = block.select(".tabbed-block")[1].select_one("pre.mermaid code")
     assert diagram is not None and diagram.get_text().startswith("sequenceDiagram")
     assert "q_timers->>stack: run setTimeout callback from line 2" in diagram.get_text()

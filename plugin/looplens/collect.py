@@ -30,6 +30,7 @@ from markdown.extensions.attr_list import get_attrs_and_remainder
 
 from looplens.errors import SnippetError
 from looplens.expectation import parse_expectation
+from looplens.sandbox import LIMIT_OPTIONS, PERMISSIONS, parse_size
 from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snippet
 
 TRACE_CLASS = "trace"
@@ -158,6 +159,8 @@ def _snippet(
         raise SnippetError(
             f"{where}: snippet '{fence.id}': exit must be a number, not '{exit_code}'"
         )
+    limits = _limits(fence, where)
+    allow = _allow(fence, where)
     expectation = _expectation(expect, page, fence.id) if expect else None
     return Snippet(
         fence.id,
@@ -170,7 +173,47 @@ def _snippet(
         include,
         clock,
         int(exit_code),
+        limits,
+        allow,
     )
+
+
+def _limits(fence: Fence, where: str) -> tuple[tuple[str, float], ...]:
+    """The limits a fence sets: timeout=30 (seconds), output=2MB, events=50000, memory=1GB."""
+    limits: list[tuple[str, float]] = []
+    for field, (option, _) in LIMIT_OPTIONS.items():
+        text = fence.option(option)
+        if text is None:
+            continue
+        value: float | None
+        if field == "timeout_s":
+            value = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else None
+        elif field == "trace_events":
+            value = int(text) if text.isdigit() else None
+        else:
+            value = parse_size(text)
+        if not value:
+            kind = {"timeout_s": "seconds", "trace_events": "a count"}.get(field, "a size like 2MB")
+            raise SnippetError(
+                f"{where}: snippet '{fence.id}': {option} must be {kind} above 0, not '{text}'"
+            )
+        limits.append((field, value))
+    return tuple(limits)
+
+
+def _allow(fence: Fence, where: str) -> tuple[str, ...]:
+    """What a fence opens in the sandbox, as it wrote it: allow="worker,net"."""
+    text = fence.option("allow")
+    if text is None:
+        return ()
+    asked = tuple(sorted({word.strip() for word in text.split(",") if word.strip()}))
+    unknown = [word for word in asked if word not in PERMISSIONS]
+    if unknown:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': allow cannot open '{unknown[0]}' "
+            f"(it can open: {', '.join(PERMISSIONS)})"
+        )
+    return asked
 
 
 def _source(fence: Fence, where: str, include_roots: Sequence[Path]) -> tuple[str, str | None]:

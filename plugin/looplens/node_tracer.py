@@ -3,21 +3,17 @@
 The preload (tracers/node/preload.cjs) writes its records to a temporary file whose descriptor the
 child inherits (pass_fds); it is read after Node exits, so no pipe can fill up and block the run.
 Node's own stdout and stderr are captured as bytes: they are the truth of what was printed. Node
-exiting ends the run, even if something it started still holds the pipes; nothing waits past the
-time limit, after which Node's whole process group is killed.
+exiting ends the run, even if something it started still holds the pipes. Node runs under its
+permission model, inside the sandbox and limits of sandbox.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import selectors
-import signal
-import subprocess
 import tempfile
-import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +21,40 @@ from looplens.errors import TracerError
 from looplens.node_output import Arrivals
 from looplens.node_records import TraceBuilder
 from looplens.runtimes import node_binary, node_version
+from looplens.sandbox import MB, LimitError, Limits, run_sandboxed, scrubbed_environment
 from looplens.trace import PrintedLine, Stream, Trace
 
 PRELOAD = Path(__file__).parent / "tracers" / "node" / "preload.cjs"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
-READ_SIZE = 1 << 16
-#: Without a process descriptor to wait on, how often to check whether Node has exited.
-EXIT_POLL_S = 0.05
-#: How long a killed Node may take to be reaped.
-KILL_WAIT_S = 5.0
+TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
+HIDDEN_ARGS_VARIABLE = "LOOPLENS_HIDDEN_ARGS"
 
 
 def trace_javascript(
-    path: Path, *, timeout_s: float = 10.0, display_path: str | None = None
+    path: Path,
+    *,
+    timeout_s: float | None = None,
+    display_path: str | None = None,
+    limits: Limits | None = None,
+    allow: Iterable[str] = (),
 ) -> Trace:
     """Run `path` (.js, .cjs, .mjs or .ts) from its folder and trace it.
 
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
-    does not show a temporary path. Raises TracerError if the file cannot be traced.
+    does not show a temporary path. `limits` (or just `timeout_s`) bound the run, `allow` opens
+    the sandbox (see sandbox.PERMISSIONS). Raises TracerError if the file cannot be traced, and
+    LimitError if the run went past a limit.
     """
+    limits = limits or Limits()
+    if timeout_s is not None:
+        limits = replace(limits, timeout_s=timeout_s)
     given_folder = path.absolute().parent
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
     with tempfile.TemporaryFile(prefix="looplens-trace-") as side_channel:
         fd = side_channel.fileno()
-        stdout, stderr, arrivals, exit_code = _run(path, fd, timeout_s)
+        stdout, stderr, arrivals, exit_code = _run(path, fd, limits, allow)
         side_channel.seek(0)
         records = _parse(side_channel.read())
     if not records or records[0].get("k") != "thread":
@@ -65,126 +69,82 @@ def trace_javascript(
     return _replace_folder(trace, (given_folder, path.parent), display_path)
 
 
-@dataclass(slots=True)
-class _Captured:
-    """One of Node's output streams: its bytes, and when each chunk of them was read."""
-
-    chunks: list[bytes] = field(default_factory=list)
-    size: int = 0
-    arrivals: Arrivals = field(default_factory=list)
-
-    def add(self, data: bytes) -> None:
-        self.chunks.append(data)
-        self.size += len(data)
-        self.arrivals.append((self.size, time.monotonic_ns() // 1000))
+_QUIET = "--disable-warning=SecurityWarning"
 
 
-def _run(path: Path, fd: int, timeout_s: float) -> tuple[bytes, bytes, dict[Stream, Arrivals], int]:
-    command = [str(node_binary()), "--require", str(PRELOAD), str(path)]
-    process = subprocess.Popen(
+def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
+    """Node's permission model: read the snippet's folder and the preload, write nowhere, no
+    child processes, addons, WASI or workers unless the fence allows them ("write" opens the
+    snippet's own temporary folder, "read" every file). Node prints a
+    SecurityWarning for every --allow-* flag that can escape the model; that is about the
+    sandbox, not the snippet, so it is silenced (only that warning type)."""
+    allowed = set(allow)
+    reads = ["*"] if "read" in allowed else [str(folder), str(PRELOAD)]
+    flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
+    if "write" in allowed:
+        flags.append(f"--allow-fs-write={folder}")
+    for permission, flag in (
+        ("worker", "--allow-worker"),
+        ("child", "--allow-child-process"),
+        ("addons", "--allow-addons"),
+    ):
+        if permission in allowed:
+            flags.append(flag)
+    return [*flags, _QUIET]
+
+
+#: What Node prints on stderr when the snippet's memory ran out: V8's heap (the JavaScript heap
+#: limit is --max-old-space-size) or the address-space limit (Buffers live outside the heap).
+_OUT_OF_MEMORY = (
+    b"JavaScript heap out of memory",
+    b"Array buffer allocation failed",
+    b"RangeError: Failed to allocate memory",
+    b"Fatal process out of memory",
+    b"Fatal JavaScript invalid size error",
+)
+
+
+def _run(
+    path: Path, fd: int, limits: Limits, allow: Iterable[str]
+) -> tuple[bytes, bytes, dict[Stream, Arrivals], int]:
+    heap_mb = max(16, limits.memory_bytes // MB)
+    sandbox_flags = [f"--max-old-space-size={heap_mb}", *node_permission_flags(path.parent, allow)]
+    command = [
+        str(node_binary()),
+        *sandbox_flags,
+        "--require",
+        str(PRELOAD),
+        str(path),
+    ]
+    environment = {
+        **scrubbed_environment(os.environ),
+        TRACE_FD_VARIABLE: str(fd),
+        TRACE_LIMIT_VARIABLE: str(limits.trace_events),
+        HIDDEN_ARGS_VARIABLE: json.dumps(sandbox_flags),
+    }
+    if "child" in allow:
+        # Node hands its permission flags on to the Node processes a snippet starts, through
+        # NODE_OPTIONS, but not --disable-warning: without this, they print the SecurityWarning.
+        given = environment.get("NODE_OPTIONS", "")
+        environment["NODE_OPTIONS"] = f"{given} {_QUIET}".strip()
+    finished = run_sandboxed(
         command,
         cwd=path.parent,
-        env={**os.environ, TRACE_FD_VARIABLE: str(fd)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        env=environment,
         pass_fds=(fd,),
-        # Its own process group, so that a time-out also ends whatever the snippet started.
-        start_new_session=True,
+        limits=limits,
+        language="javascript",
+        allow=allow,
+        name=path.name,
     )
-    deadline = time.monotonic() + timeout_s
-    try:
-        captured = _read_until_exit(process, deadline)
-        if captured is not None and _wait(process, deadline):
-            stdout, stderr = captured
-            arrivals: dict[Stream, Arrivals] = {
-                "stdout": stdout.arrivals,
-                "stderr": stderr.arrivals,
-            }
-            # A shell reports death by signal N as 128 + N; so does the trace.
-            code = process.returncode
-            exit_code = code if code >= 0 else 128 - code
-            return b"".join(stdout.chunks), b"".join(stderr.chunks), arrivals, exit_code
-        # Out of time: Node has not exited, so its group is still there to kill.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        _wait(process, time.monotonic() + KILL_WAIT_S)
-    finally:
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
-    raise TracerError(f"{path.name} did not finish within {timeout_s:g} s")
-
-
-def _read_until_exit(
-    process: subprocess.Popen[bytes], deadline: float
-) -> tuple[_Captured, _Captured] | None:
-    """Node's stdout and stderr, read until both close or Node exits; None past the deadline.
-
-    A process that the snippet started may keep the pipes open after Node exits (a detached child
-    with inherited stdio): Node's exit ends the reading, after what is already in the pipes.
-    """
-    assert process.stdout is not None and process.stderr is not None
-    stdout, stderr = _Captured(), _Captured()
-    streams = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
-    exit_fd = _exit_watch(process)
-    exited = False
-    with selectors.DefaultSelector() as selector:
-        for pipe_fd in streams:
-            selector.register(pipe_fd, selectors.EVENT_READ)
-        if exit_fd is not None:
-            selector.register(exit_fd, selectors.EVENT_READ)
-        try:
-            while len(selector.get_map()) > (0 if exit_fd is None else 1):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return None
-                if exited:
-                    wait = 0.0
-                elif exit_fd is None:
-                    wait = min(remaining, EXIT_POLL_S)
-                else:
-                    wait = remaining
-                ready = [key.fd for key, _ in selector.select(wait)]
-                for ready_fd in ready:
-                    if ready_fd == exit_fd:
-                        exited = True
-                        selector.unregister(exit_fd)
-                        os.close(exit_fd)
-                        exit_fd = None
-                        continue
-                    data = os.read(ready_fd, READ_SIZE)
-                    if data:
-                        streams[ready_fd].add(data)
-                    else:
-                        selector.unregister(ready_fd)
-                if exited and not any(ready_fd in streams for ready_fd in ready):
-                    break  # Node is gone and nothing more is waiting in the pipes.
-                if exit_fd is None and not exited and process.poll() is not None:
-                    exited = True
-        finally:
-            if exit_fd is not None:
-                os.close(exit_fd)
-    return stdout, stderr
-
-
-def _exit_watch(process: subprocess.Popen[bytes]) -> int | None:
-    """A descriptor that becomes readable when Node exits (Linux), or None: then poll."""
-    pidfd_open = getattr(os, "pidfd_open", None)
-    if pidfd_open is None:
-        return None
-    try:
-        return int(pidfd_open(process.pid))
-    except OSError:
-        return None
-
-
-def _wait(process: subprocess.Popen[bytes], deadline: float) -> bool:
-    try:
-        process.wait(timeout=max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        return False
-    return True
+    stdout, stderr = finished.stdout.data(), finished.stderr.data()
+    if finished.exit_code != 0 and any(sign in stderr for sign in _OUT_OF_MEMORY):
+        raise LimitError.of("memory_bytes", limits, path.name + " ran out of memory, over {limit}")
+    arrivals: dict[Stream, Arrivals] = {
+        "stdout": finished.stdout.arrivals,
+        "stderr": finished.stderr.arrivals,
+    }
+    return stdout, stderr, arrivals, finished.exit_code
 
 
 def _parse(data: bytes) -> list[dict[str, Any]]:

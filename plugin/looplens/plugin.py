@@ -22,6 +22,7 @@ from looplens.errors import LooplensError
 from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
 from looplens.run import DEFAULT_TIMEOUT_S, RunOptions, TracePool
+from looplens.sandbox import parse_size
 from looplens.snippet import Snippet
 
 log = get_plugin_logger(__name__)
@@ -29,13 +30,21 @@ log = get_plugin_logger(__name__)
 _TRACERS_FOLDER = Path(__file__).parent / "tracers"
 _STYLESHEET = Path(__file__).parent / "assets" / "looplens.css"
 _STYLESHEET_URI = "assets/looplens/looplens.css"
+_PLAYER = Path(__file__).parent / "assets" / "looplens-player.js"
+_PLAYER_URI = "assets/looplens/looplens-player.js"
 
 
 class LooplensConfig(Config):
     enabled = c.Type(bool, default=True)
     """Trace snippets. When off, traced fences render as plain highlighted code."""
     timeout = c.Type((int, float), default=DEFAULT_TIMEOUT_S)
-    """Seconds one snippet may run before its trace fails."""
+    """Seconds one snippet may run before its trace fails (a fence may say timeout=30)."""
+    max_output = c.Type((int, str), default="1MB")
+    """Bytes one snippet may print, e.g. "2MB" (fence: output=2MB)."""
+    max_events = c.Type(int, default=20_000)
+    """Trace records kept per snippet; past it the trace is truncated (fence: events=50000)."""
+    max_memory = c.Type((int, str), default="512MB")
+    """Memory one snippet may use, e.g. "1GB" (fence: memory=1GB)."""
     concurrency = c.Type(int, default=0)
     """Snippets traced at once; 0 means two per core."""
     cache = c.Type(bool, default=True)
@@ -44,6 +53,14 @@ class LooplensConfig(Config):
     """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+
+
+def run_options(config: LooplensConfig) -> RunOptions:
+    sizes = [parse_size(str(config[name])) for name in ("max_output", "max_memory")]
+    if None in sizes:
+        raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
+    output, memory = (size or 0 for size in sizes)
+    return RunOptions(config.timeout, output, config.max_events, memory)
 
 
 def _heading_ids(items: list[AnchorLink]) -> set[str]:
@@ -101,17 +118,18 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         fences["custom_fences"] = [*theirs, *ours]
         if _STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(_STYLESHEET_URI)
+        if _PLAYER_URI not in config.extra_javascript:
+            config.extra_javascript.append(_PLAYER_URI)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return files
         files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
+        files.append(File.generated(config, _PLAYER_URI, abs_src_path=str(_PLAYER)))
         self._started = time.perf_counter()
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
-        self._pool = TracePool(
-            self.config.concurrency, RunOptions(timeout_s=self.config.timeout), cache
-        )
+        self._pool = TracePool(self.config.concurrency, run_options(self.config), cache)
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
         for file in files.documentation_pages():

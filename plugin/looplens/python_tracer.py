@@ -15,23 +15,22 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from looplens.errors import TracerError
 from looplens.python_records import TraceBuilder
+from looplens.sandbox import LimitError, Limits, run_sandboxed, scrubbed_environment
 from looplens.trace import Trace
 
 TRACER_DIR = Path(__file__).parent / "tracers" / "python"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
 VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
-_COLOR_VARIABLES = frozenset({"FORCE_COLOR", "NO_COLOR"})
+TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 
 
 def python_runtime() -> str:
@@ -44,15 +43,12 @@ def snippet_environment() -> dict[str, str]:
 
     Unbuffered, so that stdout and stderr are written in the order the snippet writes them;
     UTF-8 whatever the locale; a fixed hash seed, so that set order is the same in every build.
-    The build's own PYTHON* settings (asyncio debug mode, warnings filters, dev mode) and the
-    variables that force colors in tracebacks (3.13+) would change what a snippet prints: they
-    are left out.
+    Only locale, path, home and time zone come from the build's environment: its own PYTHON*
+    settings (asyncio debug mode, warnings filters, dev mode) and the variables that force colors
+    in tracebacks (3.13+) would change what a snippet prints, and its secrets must not reach a
+    page.
     """
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("PYTHON") and name not in _COLOR_VARIABLES
-    }
+    environment = scrubbed_environment(os.environ)
     environment.update(PYTHONUNBUFFERED="1", PYTHONHASHSEED="0", PYTHONUTF8="1")
     return environment
 
@@ -68,12 +64,23 @@ class TracedRun:
     records: tuple[Mapping[str, Any], ...]
 
 
-def run_traced(path: Path, *, timeout_s: float = 10.0, virtual_time: bool = True) -> TracedRun:
+def run_traced(
+    path: Path,
+    *,
+    timeout_s: float | None = None,
+    virtual_time: bool = True,
+    limits: Limits | None = None,
+    allow: Iterable[str] = (),
+) -> TracedRun:
     """Run `path` from its folder under the tracer; TracerError if it cannot or times out.
 
     `virtual_time=False` lets asyncio's timers wait in real time (the logical clock in the trace
-    is the same); use it where a snippet measures real durations on purpose.
+    is the same); use it where a snippet measures real durations on purpose. `limits` (or just
+    `timeout_s`) bound the run; `allow` may hold "net" (loopback up in its network namespace).
     """
+    limits = limits or Limits()
+    if timeout_s is not None:
+        limits = replace(limits, timeout_s=timeout_s)
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
@@ -84,9 +91,14 @@ def run_traced(path: Path, *, timeout_s: float = 10.0, virtual_time: bool = True
             "PYTHONPATH": str(TRACER_DIR),
             TRACE_FD_VARIABLE: str(fd),
             VIRTUAL_TIME_VARIABLE: "1" if virtual_time else "0",
+            # A traced context gives about two records (queued, ran).
+            TRACE_LIMIT_VARIABLE: str(max(1, limits.trace_events // 2)),
+            # glibc reserves 64 MB of address space per thread's malloc arena: with a few executor
+            # threads that alone would eat the address-space limit.
+            "MALLOC_ARENA_MAX": "2",
         }
         command = [sys.executable, str(path)]
-        stdout, stderr, exit_code = _run(command, path, environment, fd, timeout_s)
+        stdout, stderr, exit_code = _run(command, path, environment, fd, limits, allow)
         side_channel.seek(0)
         records = _parse(side_channel.read())
     if not records or records[0].get("k") != "start":
@@ -116,42 +128,47 @@ def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
 def trace_python(
     path: Path,
     *,
-    timeout_s: float = 10.0,
+    timeout_s: float | None = None,
     display_path: str | None = None,
     virtual_time: bool = True,
+    limits: Limits | None = None,
+    allow: Iterable[str] = (),
 ) -> Trace:
     """Run `path` (a .py file) from its folder with the asyncio tracer, and build its Trace.
 
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
     does not show a temporary path. Raises TracerError if the file cannot be traced.
     """
-    run = run_traced(path, timeout_s=timeout_s, virtual_time=virtual_time)
+    run = run_traced(
+        path, timeout_s=timeout_s, virtual_time=virtual_time, limits=limits, allow=allow
+    )
     return trace_from_run(run, display_path=display_path)
 
 
 def _run(
-    command: list[str], path: Path, environment: dict[str, str], fd: int, timeout_s: float
+    command: list[str],
+    path: Path,
+    environment: dict[str, str],
+    fd: int,
+    limits: Limits,
+    allow: Iterable[str],
 ) -> tuple[bytes, bytes, int]:
-    process = subprocess.Popen(
+    finished = run_sandboxed(
         command,
         cwd=path.parent,
         env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         pass_fds=(fd,),
-        # Its own process group, so that a time-out also ends whatever the snippet started.
-        start_new_session=True,
+        limits=limits,
+        language="python",
+        allow=allow,
+        name=path.name,
     )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise TracerError(f"{path.name} did not finish within {timeout_s:g} s") from None
-    # A shell reports death by signal N as 128 + N; so does the trace.
-    code = process.returncode
-    return stdout, stderr, code if code >= 0 else 128 - code
+    stdout, stderr = finished.stdout.data(), finished.stderr.data()
+    # The address-space limit shows as a MemoryError; uncaught, it ends the run as a breach.
+    last = stderr.rstrip().splitlines()[-1:]
+    if finished.exit_code != 0 and last and last[0].startswith(b"MemoryError"):
+        raise LimitError.of("memory_bytes", limits, path.name + " ran out of memory, over {limit}")
+    return stdout, stderr, finished.exit_code
 
 
 def _parse(data: bytes) -> list[dict[str, Any]]:

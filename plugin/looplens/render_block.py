@@ -1,9 +1,9 @@
 """The markup of one traced fence on a page, in Material's own components.
 
-The code comes first, then a content-tab set: the output table, the sequence diagram. The tab
-markup is the one pymdownx.tabbed writes with `alternate_style: true` (Material requires that
-style), with ids in a namespace of our own so that they never collide with the page's other
-tab sets.
+The code comes first, then a content-tab set: the output table, the sequence diagram, the
+step-through player. The tab markup is the one pymdownx.tabbed writes with `alternate_style: true`
+(Material requires that style), with ids in a namespace of our own so that they never collide with
+the page's other tab sets.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from html import escape
 
 from looplens.expectation import Verdict
 from looplens.render_mermaid import render_mermaid
+from looplens.render_player import render_player
 from looplens.render_table import render_table
 from looplens.snippet import Snippet
 from looplens.trace import Trace
@@ -24,6 +25,7 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verd
             "Sequence diagram",
             f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>',
         ),
+        ("Step through", render_player(snippet.source, trace)),
     ]
     parts = [
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after

@@ -8,6 +8,7 @@ names.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.metadata
@@ -25,16 +26,40 @@ from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
 from looplens.python_tracer import trace_python
 from looplens.runtimes import node_version
+from looplens.sandbox import (
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_OUTPUT_BYTES,
+    DEFAULT_TRACE_EVENTS,
+    LimitError,
+    Limits,
+)
+from looplens.sandbox import (
+    DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S,
+)
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
 DISPLAY_FOLDER = "/looplens"
-DEFAULT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
+    """The site's limits (mkdocs.yml); a fence may set its own (Snippet.limits)."""
+
     timeout_s: float = DEFAULT_TIMEOUT_S
+    output_bytes: int = DEFAULT_OUTPUT_BYTES
+    trace_events: int = DEFAULT_TRACE_EVENTS
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+
+
+def snippet_limits(snippet: Snippet, options: RunOptions) -> Limits:
+    """The limits one snippet runs under: its fence's where it sets them, else the site's."""
+    site = Limits(
+        options.timeout_s, options.output_bytes, options.trace_events, options.memory_bytes
+    )
+    return dataclasses.replace(
+        site, **{name: type(getattr(site, name))(value) for name, value in snippet.limits}
+    )
 
 
 def trace_snippet(snippet: Snippet, options: RunOptions = RunOptions()) -> Trace:
@@ -45,24 +70,40 @@ def trace_snippet(snippet: Snippet, options: RunOptions = RunOptions()) -> Trace
         try:
             return trace_file(
                 path,
-                timeout_s=options.timeout_s,
+                limits=snippet_limits(snippet, options),
                 display_path=DISPLAY_FOLDER,
                 virtual_time=snippet.clock == "virtual",
+                allow=snippet.allow,
             )
+        except LimitError as error:
+            raise LimitError(f"{snippet.where}: {error}", error.limit) from error
         except TracerError as error:
             raise TracerError(f"{snippet.where}: {error}") from error
 
 
 def trace_file(
-    path: Path, *, timeout_s: float, display_path: str | None = None, virtual_time: bool = True
+    path: Path,
+    *,
+    timeout_s: float | None = None,
+    display_path: str | None = None,
+    virtual_time: bool = True,
+    limits: Limits | None = None,
+    allow: tuple[str, ...] = (),
 ) -> Trace:
-    """Trace a file with the tracer of its language (by extension)."""
+    """Trace a file with the tracer of its language (by extension), sandboxed and limited."""
     language = FILE_LANGUAGES.get(path.suffix)
     if language == "javascript":
-        return trace_javascript(path, timeout_s=timeout_s, display_path=display_path)
+        return trace_javascript(
+            path, timeout_s=timeout_s, display_path=display_path, limits=limits, allow=allow
+        )
     if language == "python":
         return trace_python(
-            path, timeout_s=timeout_s, display_path=display_path, virtual_time=virtual_time
+            path,
+            timeout_s=timeout_s,
+            display_path=display_path,
+            virtual_time=virtual_time,
+            limits=limits,
+            allow=allow,
         )
     raise TracerError(f"{path.name}: cannot trace '{path.suffix}' files")
 
@@ -76,7 +117,8 @@ def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
         snippet.filename,
         snippet.source,
         snippet.clock,
-        repr(options),
+        repr(snippet_limits(snippet, options)),
+        ",".join(snippet.allow),
         runtime,
     )
     tracer = tracer_digest(snippet.language)
@@ -162,6 +204,7 @@ class TracePool:
             self.on_progress(finished, to_run)
 
     def _trace(self, snippet: Snippet, digest: str) -> Trace:
+        # A run that breached a limit or failed raises TracerError: nothing reaches the cache.
         trace = trace_snippet(snippet, self._options)
         # A truncated trace depends on where the cap fell: run it again rather than keep it.
         if self._cache is not None and not trace.truncated:

@@ -65,6 +65,10 @@ class Snippet:
     clock: str = "virtual"
     #: The exit code the author expects; anything else fails the build.
     exit_code: int = 0
+    #: Limits this fence sets for itself (sandbox.Limits field → value); the rest are the site's.
+    limits: tuple[tuple[str, float], ...] = ()
+    #: What the fence opens in the sandbox (allow="worker,net"): see sandbox.PERMISSIONS.
+    allow: tuple[str, ...] = ()
 
     @property
     def where(self) -> str:

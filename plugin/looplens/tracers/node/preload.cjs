@@ -34,11 +34,15 @@ const workerThreads = require('node:worker_threads');
 
 const { isMainThread, threadId } = workerThreads;
 const TRACE_FD_VARIABLE = 'LOOPLENS_TRACE_FD';
+const TRACE_LIMIT_VARIABLE = 'LOOPLENS_TRACE_LIMIT';
+// The sandbox's own Node flags (JSON list): a plain run's process.execArgv does not show them.
+const HIDDEN_ARGS_VARIABLE = 'LOOPLENS_HIDDEN_ARGS';
 const ENVIRONMENT_KEY = 'looplens';
 const preloadFile = __filename;
 
 // Enough resources for any teaching snippet; past it, records stop but writes are still recorded.
-const MAX_RESOURCES = 20000;
+// The host sets it (the `events` limit); a worker gets it from its main thread's settings.
+let MAX_RESOURCES = 20000;
 // Past the cap, the queue of a printing callback comes from its resource type; so many at most.
 const MAX_TYPES = 1000000;
 // The user frame can sit below hook, timer and promise internals and the ESM loader.
@@ -67,18 +71,30 @@ const INTERNAL_FOLDERS = new Map([
 const PUBLIC_MODULES = new Set(require('node:module').builtinModules);
 
 const settings = readSettings();
-hideExecArgv();
+hideExecArgv(settings?.hidden ?? []);
 // The snippet's require.cache lists only its own modules, as in a plain run.
 delete require.cache[preloadFile];
-if (settings !== null) install(settings);
+if (settings !== null) {
+  MAX_RESOURCES = settings.limit ?? MAX_RESOURCES;
+  install(settings);
+}
 
 function readSettings() {
   if (!isMainThread) return workerThreads.getEnvironmentData(ENVIRONMENT_KEY) ?? null;
   const value = process.env[TRACE_FD_VARIABLE];
   delete process.env[TRACE_FD_VARIABLE];
+  const limit = Number(process.env[TRACE_LIMIT_VARIABLE]);
+  delete process.env[TRACE_LIMIT_VARIABLE];
+  let hidden = [];
+  try {
+    hidden = JSON.parse(process.env[HIDDEN_ARGS_VARIABLE] ?? '[]');
+  } catch {}
+  delete process.env[HIDDEN_ARGS_VARIABLE];
   const fd = Number(value);
   if (value === undefined || !Number.isInteger(fd) || fd <= 2) return null;
-  const data = { fd };
+  const data = {
+    fd, limit: Number.isInteger(limit) && limit > 0 ? limit : MAX_RESOURCES, hidden,
+  };
   workerThreads.setEnvironmentData(ENVIRONMENT_KEY, data);
   return data;
 }
@@ -94,8 +110,12 @@ function isPreload(file) {
   }
 }
 
-function hideExecArgv() {
+function hideExecArgv(hidden) {
   const argv = process.execArgv;
+  for (const arg of hidden) {
+    const index = argv.indexOf(arg);
+    if (index !== -1) argv.splice(index, 1);
+  }
   for (let index = 0; index < argv.length; index += 1) {
     const arg = argv[index];
     if ((arg === '--require' || arg === '-r') && isPreload(argv[index + 1])) {
@@ -125,7 +145,7 @@ function replaceMethod(owner, name, replacement) {
   return original;
 }
 
-function install({ fd: traceFd, parent }) {
+function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
   const thread = isMainThread ? 'main' : `worker ${threadId}`;
   const writeSync = fs.writeSync;
   const mainFile = resolveMain(process.argv[1]);
@@ -332,7 +352,9 @@ function install({ fd: traceFd, parent }) {
     if (type === 'WORKER') {
       // The new thread's tracer learns where it was created (its clock starts there): Node
       // clones this data into the worker after creating this resource.
-      workerThreads.setEnvironmentData(ENVIRONMENT_KEY, { fd: traceFd, parent: [thread, id] });
+      workerThreads.setEnvironmentData(ENVIRONMENT_KEY, {
+        fd: traceFd, parent: [thread, id], limit: MAX_RESOURCES, hidden: hiddenArgs,
+      });
     }
     if (type === 'Timeout') {
       timerIds.set(resource, id);

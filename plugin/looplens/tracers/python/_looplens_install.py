@@ -32,6 +32,7 @@ T = TypeVar("T")
 
 FD_VARIABLE = "LOOPLENS_TRACE_FD"
 VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
+TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 
 
 class TracedStream:
@@ -70,6 +71,9 @@ def install(folder: str) -> None:
     # Neither variable nor the PYTHONPATH that brought the tracer in is left for the snippet
     # (os.environ, sys.path) or the processes it starts.
     virtual = os.environ.pop(VIRTUAL_TIME_VARIABLE, "1") != "0"
+    limit = os.environ.pop(TRACE_LIMIT_VARIABLE, "")
+    if limit.isdigit() and int(limit) > 0:
+        state.CONTEXT_LIMIT = int(limit)
     os.environ.pop("PYTHONPATH", None)
     while folder in sys.path:
         sys.path.remove(folder)

@@ -1,0 +1,172 @@
+/* looplens: the step-through player. Every frame is the state after one event of the real trace
+   embedded in the block (render_player.py); nothing here simulates the loop. */
+(function () {
+  "use strict";
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function describe(cb) {
+    return cb[1] + (cb[2] ? " · line " + cb[2] : "") + (cb[4] ? " · " + cb[4] : "");
+  }
+
+  function mount(root) {
+    var data = JSON.parse(root.dataset.trace);
+    var events = data.events, callbacks = data.callbacks;
+    var fallback = root.querySelector(".looplens-player-fallback");
+    if (!events.length) {
+      fallback.textContent = "This run recorded no events to step through.";
+      return;
+    }
+    fallback.remove();
+    var codeLines = root.querySelectorAll(".looplens-line");
+
+    var bar = el("div", "looplens-player-bar");
+    var buttons = {};
+    [["restart", "|◀", "Restart (Home)"], ["back", "◀", "Step back (←)"],
+     ["play", "▶", "Play / pause (space)"], ["forward", "▶|", "Step forward (→)"]]
+      .forEach(function (spec) {
+        var button = el("button", "md-button looplens-player-" + spec[0], spec[1]);
+        button.type = "button";
+        button.title = spec[2];
+        button.setAttribute("aria-label", spec[2]);
+        buttons[spec[0]] = button;
+        bar.appendChild(button);
+      });
+    var position = el("span", "looplens-player-position");
+    var clock = el("span", "looplens-player-clock");
+    bar.appendChild(position);
+    bar.appendChild(clock);
+    var what = el("p", "looplens-player-event");
+    what.setAttribute("aria-live", "polite");
+
+    var panels = el("div", "looplens-player-panels");
+    function panel(title) {
+      var box = el("div", "looplens-player-panel");
+      box.appendChild(el("h4", "", title));
+      var body = el("div", "");
+      box.appendChild(body);
+      panels.appendChild(box);
+      return body;
+    }
+    var stack = panel("Call stack");
+    var queues = panel("Queues");
+    var output = panel("Console");
+
+    root.insertBefore(what, root.firstChild);
+    root.insertBefore(bar, what);
+    root.appendChild(panels);
+    root.tabIndex = 0;
+    root.setAttribute("role", "group");
+    root.setAttribute("aria-label", "Step through the run");
+
+    var frame = 0, timer = null;
+
+    function chip(id) {
+      var cb = callbacks[id];
+      return el("span", "looplens-queue looplens-queue--" + cb[0], describe(cb));
+    }
+
+    function show() {
+      // Replay the events up to this frame: what ran last is on the stack, what was queued and
+      // has not run yet is pending, and every print so far is on the console.
+      var running = null, pending = [], printed = [];
+      for (var i = 0; i <= frame; i++) {
+        var event = events[i];
+        if (event[0] === "q") pending.push(event[1]);
+        else if (event[0] === "r") {
+          running = event[1];
+          if (pending.indexOf(running) >= 0) pending.splice(pending.indexOf(running), 1);
+        } else printed.push(data.lines[event[3]]);
+      }
+      // A queue hands its callbacks out by due time, then in the order they came (sort is stable).
+      pending.sort(function (a, b) { return callbacks[a][3] - callbacks[b][3]; });
+      var current = events[frame], cb = callbacks[current[1]];
+      what.textContent = current[0] === "q" ? "Queued on " + cb[0] + ": " + describe(cb)
+        : current[0] === "r" ? "Runs from " + cb[0] + ": " + describe(cb)
+        : "Prints “" + data.lines[current[3]][0] + "” in " + describe(cb);
+      position.textContent = "step " + (frame + 1) + " / " + events.length;
+      clock.textContent = "t = " + current[2] + " ms";
+
+      for (var n = 0; n < codeLines.length; n++) {
+        codeLines[n].classList.toggle("looplens-line--current", +codeLines[n].dataset.line === cb[2]);
+      }
+
+      stack.replaceChildren(running === null ? el("span", "looplens-empty", "empty") : chip(running));
+
+      queues.replaceChildren();
+      data.queues.forEach(function (name) {
+        var row = el("div", "looplens-player-queue");
+        row.dataset.queue = name;
+        row.appendChild(el("span", "looplens-player-queue-name", name));
+        pending.forEach(function (id) {
+          if (callbacks[id][0] === name) row.appendChild(chip(id));
+        });
+        if (row.children.length === 1) row.appendChild(el("span", "looplens-empty", "empty"));
+        queues.appendChild(row);
+      });
+
+      output.replaceChildren();
+      printed.forEach(function (line) {
+        output.appendChild(el("div", "looplens-player-line looplens-player-line--" + line[1], line[0]));
+      });
+      if (!printed.length) output.appendChild(el("span", "looplens-empty", "nothing printed yet"));
+
+      buttons.back.disabled = buttons.restart.disabled = frame === 0;
+      buttons.forward.disabled = frame === events.length - 1;
+      buttons.play.textContent = timer ? "❚❚" : "▶";
+    }
+
+    function go(to) {
+      frame = Math.max(0, Math.min(events.length - 1, to));
+      if (frame === events.length - 1) pause();
+      show();
+    }
+    function pause() {
+      clearInterval(timer);
+      timer = null;
+    }
+    function toggle() {
+      if (timer) pause();
+      else {
+        if (frame === events.length - 1) frame = 0;
+        timer = setInterval(function () {
+          // Material's instant navigation drops the page without telling the player.
+          if (!root.isConnected) pause();
+          else go(frame + 1);
+        }, 900);
+      }
+      show();
+    }
+
+    buttons.restart.onclick = function () { pause(); go(0); };
+    buttons.back.onclick = function () { pause(); go(frame - 1); };
+    buttons.forward.onclick = function () { pause(); go(frame + 1); };
+    buttons.play.onclick = toggle;
+    // Keys act on the player that has focus, so that several players and the page's own
+    // shortcuts (Material's search) never fight over them.
+    root.addEventListener("keydown", function (key) {
+      // A focused button already answers the space bar with a click.
+      if (key.key === " " && key.target.tagName === "BUTTON") return;
+      var action = { ArrowLeft: buttons.back.onclick, ArrowRight: buttons.forward.onclick,
+        " ": toggle, Home: buttons.restart.onclick }[key.key];
+      if (action) { key.preventDefault(); action(); }
+    });
+    show();
+  }
+
+  function mountAll() {
+    document.querySelectorAll(".looplens-player:not([data-mounted])").forEach(function (root) {
+      root.dataset.mounted = "";
+      mount(root);
+    });
+  }
+
+  if (window.document$) window.document$.subscribe(mountAll);
+  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+  else mountAll();
+})();

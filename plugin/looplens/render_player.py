@@ -1,0 +1,81 @@
+"""The step-through player's tab: the trace as compact JSON, and the code as numbered lines.
+
+The player (assets/looplens-player.js) derives every frame from the embedded events, so this module
+only hands over what the Trace says, never a frame of its own. The code is highlighted here, one
+element per line, because the page's own code block has no per-line markup unless the site happens
+to enable pymdownx.highlight's line spans.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from html import escape
+from typing import Any
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+
+from looplens.trace import MAIN_THREAD, QUEUES, Trace
+
+_LEXER = {"javascript": "js", "python": "python"}
+_EVENT_KIND = {"queued": "q", "run": "r", "print": "p"}
+
+
+def player_data(trace: Trace) -> dict[str, Any]:
+    """What the player needs, in short keys: pages carry one copy per snippet."""
+    used = {callback.queue for callback in trace.callbacks}
+    return {
+        # Only the queues this run used, in a fixed order: an always-empty queue is noise.
+        "queues": [queue for queue in QUEUES if queue in used and queue != "sync"],
+        "callbacks": {
+            str(callback.id): [
+                callback.queue,
+                callback.api,
+                callback.line,
+                # When it is due: a queue hands out its callbacks in that order (timers by delay).
+                callback.t,
+                # The thread only matters where it is not the main one.
+                *([callback.thread] if callback.thread != MAIN_THREAD else []),
+            ]
+            for callback in trace.callbacks
+        },
+        "lines": [[line.text, line.stream] for line in trace.lines],
+        "events": [
+            [
+                _EVENT_KIND[event.kind],
+                event.callback,
+                event.t,
+                *([event.line_index] if event.line_index is not None else []),
+            ]
+            for event in trace.events
+        ],
+    }
+
+
+@functools.cache
+def _pygments(language: str) -> tuple[Lexer, HtmlFormatter[str]]:
+    # Made once: building a formatter and finding a lexer cost more than highlighting a snippet.
+    return get_lexer_by_name(_LEXER[language]), HtmlFormatter(nowrap=True)
+
+
+def render_player(source: str, trace: Trace) -> str:
+    # Pygments closes and reopens its spans at every newline, so each line is balanced HTML.
+    lexer, formatter = _pygments(trace.language)
+    highlighted = highlight(source.rstrip("\n"), lexer, formatter)
+    lines = "".join(
+        f'<span class="looplens-line" data-line="{number}">{html}</span>\n'
+        for number, html in enumerate(highlighted.rstrip("\n").split("\n"), start=1)
+    )
+    data = json.dumps(player_data(trace), ensure_ascii=False, separators=(",", ":"))
+    # An attribute, not a <script type="application/json">: Material's instant navigation re-runs
+    # every script of the new page as JavaScript (it copies the text but not the type).
+    return (
+        f'<div class="looplens-player" data-trace="{escape(data, quote=True)}">'
+        f'<div class="highlight"><pre><code>{lines}</code></pre></div>'
+        '<p class="looplens-empty looplens-player-fallback">'
+        "Stepping through the run needs JavaScript.</p>"
+        "</div>"
+    )

@@ -1,0 +1,409 @@
+"""Run one snippet's process under limits, in a sandbox, and end its whole process tree.
+
+Both tracers start their child through `run_sandboxed`, so both languages get the same rules:
+
+- Wall time, printed output (stdout + stderr) and memory are limited; a breach kills the run and
+  raises LimitError, whose message names the limit, its value and how to raise it.
+- On Linux the child runs under `unshare --pid --fork --kill-child --net`: in its own PID
+  namespace, so killing it also kills every process it started, even a detached one that left
+  its process group (the namespace's first process dying takes all the others with it); and in
+  its own network namespace, which has no route anywhere (outbound connections fail at once with
+  ENETUNREACH) and whose loopback is down unless the snippet asks for `net`. Where `unshare`
+  cannot do this (not Linux, no privilege, no user namespaces), the child still gets its own
+  session and process group, which a breach kills (SIGTERM, then SIGKILL), but the network is
+  not blocked and a grandchild that calls setsid() survives the run.
+- Standard input is closed, and only a few of the build's environment variables pass.
+- Resource limits go through `prlimit` (util-linux) rather than preexec_fn, which is not safe in
+  a process with threads (traces run on a thread pool); resource.setrlimit is the fallback.
+
+Node additionally runs under its permission model (see node_tracer.node_permission_flags).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from looplens.errors import TracerError
+
+Stream = Literal["stdout", "stderr"]
+#: (bytes read so far, microseconds) for each chunk read from a stream.
+Arrivals = list[tuple[int, int]]
+
+MB = 1 << 20
+#: What a snippet may ask for in its fence, e.g. allow="worker,net": Node worker threads, loopback
+#: networking (both languages), reading any file, writing in its own (temporary) folder, child
+#: processes, native addons (Node). Python is not under a permission model: see the module doc.
+PERMISSIONS = ("worker", "net", "read", "write", "child", "addons")
+#: Address space the runtime needs for itself, on top of the snippet's memory limit: Node 24
+#: reserves about 1.2 GB of address space before running a line (it does not start under less),
+#: a Python interpreter with a few threads far less.
+RUNTIME_ADDRESS_SPACE = {"javascript": 1536 * MB, "python": 256 * MB}
+#: Each Node worker reserves about 500 MB more (its own code range and heap reservations).
+WORKER_ADDRESS_SPACE = 2048 * MB
+#: Largest file the child may write (the trace side channel is one of its files).
+MAX_FILE_BYTES = 256 * MB
+MAX_OPEN_FILES = 1024
+#: How long a process tree told to stop (SIGTERM) has before it is killed (SIGKILL).
+TERM_GRACE_S = 0.5
+KILL_WAIT_S = 5.0
+READ_SIZE = 1 << 16
+#: Without a process descriptor to wait on, how often to check whether the child has exited.
+EXIT_POLL_S = 0.05
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_OUTPUT_BYTES = 1 * MB
+DEFAULT_TRACE_EVENTS = 20_000
+DEFAULT_MEMORY_BYTES = 512 * MB
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one snippet's run may use. Defaults are generous for a teaching snippet."""
+
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    output_bytes: int = DEFAULT_OUTPUT_BYTES
+    #: Trace records (Node: async resources, Python: contexts); past it the trace is truncated.
+    trace_events: int = DEFAULT_TRACE_EVENTS
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+
+
+#: limit → (fence option, mkdocs.yml option of the looplens plugin): named in every breach message.
+LIMIT_OPTIONS = {
+    "timeout_s": ("timeout", "timeout"),
+    "output_bytes": ("output", "max_output"),
+    "trace_events": ("events", "max_events"),
+    "memory_bytes": ("memory", "max_memory"),
+}
+_LIMIT_WORDS = {
+    "timeout_s": "the time limit",
+    "output_bytes": "the output limit",
+    "trace_events": "the trace limit",
+    "memory_bytes": "the memory limit",
+}
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", MB), ("KB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B" if size < 1 << 10 else f"{size / MB:.1f}MB"
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int | None:
+    """'512MB', '1GB', '64KB', '1000' (bytes) → bytes; None if it is not a size."""
+    match = _SIZE.match(text)
+    if match is None:
+        return None
+    factor = {"B": 1, "KB": 1 << 10, "MB": MB, "GB": 1 << 30}[(match[2] or "B").upper()]
+    return int(float(match[1]) * factor)
+
+
+def _shown(limit: str, value: float) -> str:
+    if limit == "timeout_s":
+        return f"{value:g} s"
+    if limit == "trace_events":
+        return f"{int(value)} events"
+    return format_size(int(value))
+
+
+class LimitError(TracerError):
+    """A run went past one of its limits (`limit`, a Limits field) and was ended."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+    @classmethod
+    def of(cls, limit: str, limits: Limits, what: str) -> LimitError:
+        """`what` says what happened, with {limit} where the limit's value and name go."""
+        value = getattr(limits, limit)
+        fence, config = LIMIT_OPTIONS[limit]
+        example = value * 3 if limit == "timeout_s" else value * 2
+        shown = f"{_shown(limit, value)} ({_LIMIT_WORDS[limit]})"
+        return cls(
+            f"{what.replace('{limit}', shown)}; the run was ended. To raise it, give the fence "
+            f"{fence}={_example(limit, example)} or set '{config}' of the looplens plugin "
+            "in mkdocs.yml",
+            limit,
+        )
+
+
+def _example(limit: str, value: float) -> str:
+    if limit == "timeout_s":
+        return f"{value:g}"
+    if limit == "trace_events":
+        return str(int(value))
+    return format_size(int(value))
+
+
+#: The build's environment variables a snippet sees; the others (tokens, credentials, the
+#: build's own NODE_OPTIONS or PYTHON* settings) stay out, so a snippet cannot print them.
+_KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"})
+
+
+def scrubbed_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The variables of `environment` that a snippet may see: locale, path, home, time zone."""
+    return {
+        name: value
+        for name, value in environment.items()
+        if name in _KEPT_VARIABLES or name.startswith("LC_")
+    }
+
+
+# --- the command that puts the child in its sandbox -------------------------------------------
+
+#: The namespace's first process: a shell that brings loopback up (it starts down) if asked,
+#: then runs the command as its child, not by exec. The first process of a PID namespace ignores
+#: every signal it has no handler for, so the snippet must not be it: as the second process it
+#: dies of SIGTERM as in a plain run, and it always has the same pid (2).
+_INIT = '"$@"'
+_INIT_LOOPBACK = '{ip} link set lo up && "$@"'
+
+
+@functools.cache
+def namespace_prefix(loopback: bool) -> tuple[str, ...]:
+    """The words that put a command in its own PID and network namespaces, or () where that is
+    not possible here (checked once, by running it)."""
+    unshare = shutil.which("unshare")
+    if unshare is None or not sys.platform.startswith("linux"):
+        return ()
+    ip = shutil.which("ip")
+    if loopback and ip is None:
+        return ()
+    script = _INIT_LOOPBACK.format(ip=ip) if loopback else _INIT
+    # As root the namespaces need nothing else; elsewhere a user namespace may allow them.
+    for user in ((), ("--user", "--map-root-user")):
+        words = (unshare, *user, "--pid", "--fork", "--kill-child", "--net", "--")
+        words = (*words, "/bin/sh", "-c", script, "sh")
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            probe = subprocess.run(
+                [*words, "true"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=5,
+                check=False,
+            )
+            if probe.returncode == 0:
+                return words
+    return ()
+
+
+def network_blocked() -> bool:
+    """Whether snippets here run without network (for docs and tests)."""
+    return bool(namespace_prefix(False))
+
+
+def _address_space(limits: Limits, language: str, allow: tuple[str, ...]) -> int:
+    workers = WORKER_ADDRESS_SPACE if "worker" in allow and language == "javascript" else 0
+    return limits.memory_bytes + RUNTIME_ADDRESS_SPACE[language] + workers
+
+
+def _rlimits(limits: Limits, language: str, allow: tuple[str, ...]) -> dict[str, int]:
+    return {
+        "as": _address_space(limits, language, allow),
+        "fsize": MAX_FILE_BYTES,
+        "nofile": MAX_OPEN_FILES,
+        "core": 0,
+    }
+
+
+def sandbox_command(
+    command: list[str], limits: Limits, language: str, allow: tuple[str, ...]
+) -> tuple[list[str], Callable[[], None] | None]:
+    """The command to start instead of `command`, and a preexec function if prlimit is missing."""
+    words = list(namespace_prefix("net" in allow)) + command
+    prlimit = shutil.which("prlimit")
+    if prlimit is not None:
+        flags = [f"--{name}={value}" for name, value in _rlimits(limits, language, allow).items()]
+        return [prlimit, *flags, "--", *words], None
+    values = _rlimits(limits, language, allow)
+
+    def set_limits() -> None:  # pragma: no cover - only where util-linux is missing
+        for name, key in (
+            ("as", resource.RLIMIT_AS),
+            ("fsize", resource.RLIMIT_FSIZE),
+            ("nofile", resource.RLIMIT_NOFILE),
+            ("core", resource.RLIMIT_CORE),
+        ):
+            resource.setrlimit(key, (values[name], values[name]))
+
+    return words, set_limits
+
+
+# --- running it --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Captured:
+    """One of the child's output streams: its bytes, and when each chunk of them was read."""
+
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
+    arrivals: Arrivals = field(default_factory=list)
+
+    def add(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.size += len(data)
+        self.arrivals.append((self.size, time.monotonic_ns() // 1000))
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    stdout: Captured
+    stderr: Captured
+    #: As a shell reports it: death by signal N is 128 + N.
+    exit_code: int
+
+
+def run_sandboxed(
+    command: list[str],
+    *,
+    cwd: str | os.PathLike[str],
+    env: Mapping[str, str],
+    pass_fds: tuple[int, ...],
+    limits: Limits,
+    language: str,
+    allow: Iterable[str] = (),
+    name: str,
+) -> Finished:
+    """Run `command` sandboxed; its output once it exits. Raises LimitError (time, output),
+    after ending the whole process tree."""
+    full, preexec = sandbox_command(command, limits, language, tuple(allow))
+    process = subprocess.Popen(
+        full,
+        cwd=cwd,
+        env=dict(env),
+        # Closed input: a read from stdin ends at once (EOF) instead of waiting for the time limit.
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=pass_fds,
+        # Its own session and process group: what it starts is killed with it.
+        start_new_session=True,
+        preexec_fn=preexec,  # only without prlimit: see sandbox_command
+    )
+    deadline = time.monotonic() + limits.timeout_s
+    try:
+        outcome = _read_until_exit(process, deadline, limits.output_bytes)
+        if isinstance(outcome, tuple) and _wait(process, deadline):
+            stdout, stderr = outcome
+            # Anything the snippet left running in its group goes too (the PID namespace, where
+            # there is one, has already ended it).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            code = process.returncode
+            return Finished(stdout, stderr, code if code >= 0 else 128 - code)
+        end_tree(process)
+    finally:
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+    if outcome == "output":
+        raise LimitError.of("output_bytes", limits, name + " printed more than {limit}")
+    raise LimitError.of("timeout_s", limits, name + " did not finish within {limit}")
+
+
+def end_tree(process: subprocess.Popen[bytes]) -> None:
+    """End the child's process group: SIGTERM, then SIGKILL for what is left (a snippet can trap
+    SIGTERM). With the PID namespace, its first process dying kills every process inside."""
+    for sig, wait in ((signal.SIGTERM, TERM_GRACE_S), (signal.SIGKILL, KILL_WAIT_S)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        if _wait(process, time.monotonic() + wait):
+            # The leader is gone; anything left in its group (no namespace) is killed too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+            return
+
+
+def _read_until_exit(
+    process: subprocess.Popen[bytes], deadline: float, max_output: int
+) -> tuple[Captured, Captured] | Literal["time", "output"]:
+    """stdout and stderr, read until both close or the child exits; or which limit stopped it.
+
+    A process that the snippet started may keep the pipes open after the child exits (a detached
+    child with inherited stdio): the child's exit ends the reading, after what is in the pipes.
+    """
+    assert process.stdout is not None and process.stderr is not None
+    stdout, stderr = Captured(), Captured()
+    streams = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
+    exit_fd = _exit_watch(process)
+    exited = False
+    with selectors.DefaultSelector() as selector:
+        for pipe_fd in streams:
+            selector.register(pipe_fd, selectors.EVENT_READ)
+        if exit_fd is not None:
+            selector.register(exit_fd, selectors.EVENT_READ)
+        try:
+            while len(selector.get_map()) > (0 if exit_fd is None else 1):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "time"
+                if exited:
+                    wait = 0.0
+                elif exit_fd is None:
+                    wait = min(remaining, EXIT_POLL_S)
+                else:
+                    wait = remaining
+                ready = [key.fd for key, _ in selector.select(wait)]
+                for ready_fd in ready:
+                    if ready_fd == exit_fd:
+                        exited = True
+                        selector.unregister(exit_fd)
+                        os.close(exit_fd)
+                        exit_fd = None
+                        continue
+                    data = os.read(ready_fd, READ_SIZE)
+                    if data:
+                        streams[ready_fd].add(data)
+                        if stdout.size + stderr.size > max_output:
+                            return "output"
+                    else:
+                        selector.unregister(ready_fd)
+                if exited and not any(ready_fd in streams for ready_fd in ready):
+                    break  # The child is gone and nothing more is waiting in the pipes.
+                if exit_fd is None and not exited and process.poll() is not None:
+                    exited = True
+        finally:
+            if exit_fd is not None:
+                os.close(exit_fd)
+    return stdout, stderr
+
+
+def _exit_watch(process: subprocess.Popen[bytes]) -> int | None:
+    """A descriptor that becomes readable when the child exits (Linux), or None: then poll."""
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is None:
+        return None
+    try:
+        return int(pidfd_open(process.pid))
+    except OSError:
+        return None
+
+
+def _wait(process: subprocess.Popen[bytes], deadline: float) -> bool:
+    try:
+        process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        return False
+    return True

@@ -1,0 +1,511 @@
+"""Hostile and broken snippets: each ends within its limit (+2 s) with exactly what a user sees,
+leaves no process behind, and never reaches the cache when it failed.
+
+Limits here are short (1 s, 64 KB of output, 64 MB of memory) to keep the suite fast. A breach
+raises TracerError naming page:line, snippet, the limit and how to raise it; everything else a
+snippet does wrong is content: Node's or Python's own error, in the trace, as a plain run shows it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from looplens import sandbox
+from looplens.cache import TraceCache
+from looplens.collect import collect_snippets
+from looplens.errors import SnippetError, TracerError
+from looplens.plugin import LooplensConfig, run_options
+from looplens.run import RunOptions, TracePool, snippet_digest, trace_snippet
+from looplens.sandbox import MB, LimitError
+from looplens.snippet import Language, Snippet
+from looplens.trace import Trace
+
+pytestmark = pytest.mark.skipif(
+    not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
+)
+
+LIMITS = RunOptions(timeout_s=1.0, output_bytes=64 * 1024, trace_events=200, memory_bytes=64 * MB)
+#: A process that hostile snippets start carries this argument, so the test can look for it.
+MARKER = "31.4159"
+_FILES: dict[Language, str] = {"javascript": "hostile.js", "python": "hostile.py"}
+
+
+def _snippet(language: Language, source: str, allow: tuple[str, ...] = ()) -> Snippet:
+    return Snippet("hostile", language, _FILES[language], source, "docs/hostile.md", 3, allow=allow)
+
+
+class _Recorder(subprocess.Popen[bytes]):
+    """Popen that remembers the pid (= session id) of every snippet run it starts."""
+
+    started: ClassVar[list[int]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _Recorder.started.append(self.pid)
+
+
+def _sessions_and_cmdlines() -> Iterator[tuple[int, int, str]]:
+    """(pid, session id, command line) of every living process (zombies are dead: only their
+    exit status waits for the host's init to collect it), read from /proc."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        # The command name (field 2) may hold spaces: fields after its closing parenthesis.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z":
+            yield int(entry.name), int(fields[3]), cmdline
+
+
+@pytest.fixture(autouse=True)
+def no_orphans(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """After each test, no process of a snippet's session, nor one it started, is left."""
+    _Recorder.started = []
+    monkeypatch.setattr(subprocess, "Popen", _Recorder)
+    yield
+    sessions = set(_Recorder.started)
+    deadline = time.monotonic() + 1.0
+    while True:
+        left = [
+            (pid, cmdline)
+            for pid, session, cmdline in _sessions_and_cmdlines()
+            if session in sessions or pid in sessions or MARKER in cmdline
+        ]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)  # the kernel may take a moment to tear a namespace down
+    assert left == []
+
+
+def _run(snippet: Snippet, options: RunOptions = LIMITS) -> Trace:
+    start = time.monotonic()
+    try:
+        return trace_snippet(snippet, options)
+    finally:
+        assert time.monotonic() - start < options.timeout_s + 2
+
+
+def _breach(snippet: Snippet, options: RunOptions = LIMITS) -> str:
+    with pytest.raises(LimitError) as caught:
+        _run(snippet, options)
+    return str(caught.value)
+
+
+def _lines(trace: Trace, stream: str = "stderr") -> list[str]:
+    return [line.text for line in trace.lines if line.stream == stream]
+
+
+def _time_limit(name: str) -> str:
+    return (
+        f"docs/hostile.md:3: snippet 'hostile': {name} did not finish within 1 s (the time "
+        "limit); the run was ended. To raise it, give the fence timeout=3 or set 'timeout' "
+        "of the looplens plugin in mkdocs.yml"
+    )
+
+
+def _memory_limit(name: str) -> str:
+    return (
+        f"docs/hostile.md:3: snippet 'hostile': {name} ran out of memory, over 64MB (the memory "
+        "limit); the run was ended. To raise it, give the fence memory=128MB or set "
+        "'max_memory' of the looplens plugin in mkdocs.yml"
+    )
+
+
+def _access_denied(trace: Trace, flag: str) -> None:
+    lines = _lines(trace)
+    assert (
+        f"Error: Access to this API has been restricted. Use {flag} to manage permissions."
+    ) in lines
+    assert "  code: 'ERR_ACCESS_DENIED'," in lines
+    assert trace.exit_code == 1
+
+
+# --- wall time -----------------------------------------------------------------------------------
+
+
+def test_js_infinite_sync_loop() -> None:
+    assert _breach(_snippet("javascript", "while (true) {}\n")) == _time_limit("hostile.js")
+
+
+def test_py_infinite_sync_loop() -> None:
+    assert _breach(_snippet("python", "while True:\n    pass\n")) == _time_limit("hostile.py")
+
+
+def test_js_infinite_microtask_loop() -> None:
+    source = "function again() { Promise.resolve().then(again); }\nagain();\n"
+    assert _breach(_snippet("javascript", source)) == _time_limit("hostile.js")
+
+
+def test_js_infinite_set_interval() -> None:
+    source = "setInterval(() => {}, 1);\n"
+    assert _breach(_snippet("javascript", source)) == _time_limit("hostile.js")
+
+
+def test_js_never_settling_promise_with_a_one_hour_timer() -> None:
+    # Decided: a pending timer is pending work, as in a plain run; the wall-time limit ends it.
+    source = "new Promise((resolve) => setTimeout(resolve, 3_600_000)).then(() => {});\n"
+    assert _breach(_snippet("javascript", source)) == _time_limit("hostile.js")
+
+
+def test_py_thread_that_never_ends() -> None:
+    source = (
+        "import threading, time\n"
+        "threading.Thread(target=lambda: time.sleep(3600)).start()\n"
+        "print('main done')\n"
+    )
+    assert _breach(_snippet("python", source)) == _time_limit("hostile.py")
+
+
+def test_js_sigterm_trap_is_killed_anyway() -> None:
+    source = "process.on('SIGTERM', () => {});\nwhile (true) {}\n"
+    assert _breach(_snippet("javascript", source)) == _time_limit("hostile.js")
+
+
+# --- printed output and trace size ---------------------------------------------------------------
+
+
+def _output_limit(name: str) -> str:
+    return (
+        f"docs/hostile.md:3: snippet 'hostile': {name} printed more than 64KB (the output "
+        "limit); the run was ended. To raise it, give the fence output=128KB or set "
+        "'max_output' of the looplens plugin in mkdocs.yml"
+    )
+
+
+def test_js_output_flood() -> None:
+    source = "while (true) console.log('x'.repeat(1000));\n"
+    assert _breach(_snippet("javascript", source)) == _output_limit("hostile.js")
+
+
+def test_py_output_flood() -> None:
+    source = "while True:\n    print('x' * 1000)\n"
+    assert _breach(_snippet("python", source)) == _output_limit("hostile.py")
+
+
+def test_js_trace_event_flood_is_truncated_and_not_cached(tmp_path: Path) -> None:
+    # The events limit keeps the trace small; the run goes on and prints everything.
+    source = "for (let i = 0; i < 1000; i++) setTimeout(() => {});\nconsole.log('done');\n"
+    pool = TracePool(1, LIMITS, TraceCache(tmp_path))
+    trace = pool.result(_snippet("javascript", source))
+    pool.close()
+    assert trace.truncated
+    assert _lines(trace, "stdout") == ["done"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_py_trace_event_flood_is_truncated() -> None:
+    source = (
+        "import asyncio\n"
+        "async def main():\n"
+        "    for _ in range(1000):\n"
+        "        await asyncio.sleep(0)\n"
+        "    print('done')\n"
+        "asyncio.run(main())\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert trace.truncated
+    assert _lines(trace, "stdout") == ["done"]
+
+
+# --- memory --------------------------------------------------------------------------------------
+
+
+def test_js_heap_memory_bomb() -> None:
+    source = "const kept = [];\nwhile (true) kept.push(new Array(1e6).fill(1.5));\n"
+    assert _breach(_snippet("javascript", source)) == _memory_limit("hostile.js")
+
+
+def test_js_buffer_memory_bomb() -> None:
+    # Buffers live outside V8's heap: the address-space limit stops them.
+    source = "const kept = [];\nwhile (true) kept.push(Buffer.alloc(64 * 1024 * 1024, 1));\n"
+    assert _breach(_snippet("javascript", source)) == _memory_limit("hostile.js")
+
+
+def test_py_memory_bomb() -> None:
+    source = "kept = []\nwhile True:\n    kept.append(bytearray(10**7))\n"
+    assert _breach(_snippet("python", source)) == _memory_limit("hostile.py")
+
+
+# --- exceptions are content ----------------------------------------------------------------------
+
+
+def test_js_deep_recursion() -> None:
+    trace = _run(_snippet("javascript", "function f() { f(); }\nf();\n"))
+    assert "RangeError: Maximum call stack size exceeded" in _lines(trace)
+    assert trace.exit_code == 1
+
+
+def test_py_deep_recursion() -> None:
+    trace = _run(_snippet("python", "def f():\n    f()\nf()\n"))
+    assert _lines(trace)[-1] == "RecursionError: maximum recursion depth exceeded"
+    assert trace.exit_code == 1
+
+
+def test_js_uncaught_exception_in_a_timer() -> None:
+    trace = _run(_snippet("javascript", "setTimeout(() => { throw new Error('boom'); });\n"))
+    assert "Error: boom" in _lines(trace)
+    assert {line.queue for line in trace.lines} == {"timers"}
+    assert trace.exit_code == 1
+
+
+def test_js_unhandled_rejection() -> None:
+    trace = _run(_snippet("javascript", "Promise.reject(new Error('nope'));\n"))
+    assert "Error: nope" in _lines(trace)
+    assert trace.exit_code == 1
+
+
+def test_js_syntax_error_names_the_snippet_line() -> None:
+    trace = _run(_snippet("javascript", "console.log(1);\nlet x = ;\n"))
+    assert _lines(trace)[:3] == ["/looplens/hostile.js:2", "let x = ;", "        ^"]
+    assert "SyntaxError: Unexpected token ';'" in _lines(trace)
+    assert _lines(trace, "stdout") == []
+
+
+def test_js_process_exit_in_a_timer() -> None:
+    source = (
+        "setTimeout(() => { console.log('bye'); process.exit(3); }, 10);\n"
+        "setTimeout(() => console.log('never'), 50);\n"
+    )
+    trace = _run(_snippet("javascript", source))
+    assert [(line.text, line.queue) for line in trace.lines] == [("bye", "timers")]
+    assert trace.exit_code == 3
+
+
+def test_js_invalid_utf8_output() -> None:
+    source = "process.stdout.write(Buffer.from([0x66, 0xff, 0xfe, 0x0a]));\n"
+    trace = _run(_snippet("javascript", source))
+    assert _lines(trace, "stdout") == ["f\ufffd\ufffd"]
+
+
+def test_py_input_reads_end_of_file_at_once() -> None:
+    trace = _run(_snippet("python", "answer = input()\n"))
+    assert _lines(trace)[-1] == "EOFError: EOF when reading a line"
+    assert trace.exit_code == 1
+
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+
+def test_js_spawn_is_denied() -> None:
+    trace = _run(
+        _snippet("javascript", f"require('child_process').spawn('sleep', ['{MARKER}']);\n")
+    )
+    _access_denied(trace, "--allow-child-process")
+
+
+def test_js_allowed_child_detached_grandchild_dies_with_the_run() -> None:
+    source = (
+        "const { spawn } = require('child_process');\n"
+        f"spawn('sleep', ['{MARKER}'], {{ detached: true, stdio: 'ignore' }}).unref();\n"
+        "setInterval(() => {}, 1000);\n"
+    )
+    assert _breach(_snippet("javascript", source, ("child",))) == _time_limit("hostile.js")
+
+
+def test_py_subprocess_detached_is_ended_with_the_run() -> None:
+    source = (
+        "import subprocess\n"
+        f"subprocess.Popen(['sleep', '{MARKER}'], start_new_session=True)\n"
+        "print('started')\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["started"]
+
+
+def test_py_fork_is_ended_with_the_run() -> None:
+    source = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        f"    os.execvp('sleep', ['sleep', '{MARKER}'])\n"
+        "print('parent done')\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["parent done"]
+
+
+def test_js_file_write_outside_the_folder_is_denied() -> None:
+    source = "require('fs').writeFileSync('/tmp/looplens-hostile.txt', 'x');\n"
+    _access_denied(_run(_snippet("javascript", source)), "--allow-fs-write")
+    assert not Path("/tmp/looplens-hostile.txt").exists()
+
+
+def test_js_reading_etc_passwd_is_denied() -> None:
+    source = "console.log(require('fs').readFileSync('/etc/passwd', 'utf8'));\n"
+    _access_denied(_run(_snippet("javascript", source)), "--allow-fs-read")
+
+
+def test_js_worker_is_denied_unless_allowed() -> None:
+    source = "const { Worker } = require('worker_threads');\nnew Worker('1', { eval: true });\n"
+    _access_denied(_run(_snippet("javascript", source)), "--allow-worker")
+
+
+def test_js_allowed_worker_prints_no_security_warning() -> None:
+    source = (
+        "const { Worker } = require('worker_threads');\n"
+        "new Worker('console.log(\"from the worker\")', { eval: true });\n"
+    )
+    trace = _run(_snippet("javascript", source, ("worker",)))
+    assert [line.text for line in trace.lines] == ["from the worker"]
+
+
+def test_js_outbound_network_fails_at_once() -> None:
+    # 10.255.255.1 is not routable; in the snippet's network namespace nothing is.
+    source = (
+        "const socket = require('net').connect(80, '10.255.255.1');\n"
+        "socket.on('error', (error) => console.log(error.code));\n"
+    )
+    trace = _run(_snippet("javascript", source))
+    assert _lines(trace, "stdout") == ["ENETUNREACH"]
+
+
+def test_py_outbound_network_fails_at_once() -> None:
+    source = (
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('10.255.255.1', 80), timeout=30)\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["[Errno 101] Network is unreachable"]
+
+
+def test_js_loopback_without_net_is_down() -> None:
+    # Without allow="net" loopback is down: a server can listen, but nothing can connect to it.
+    source = (
+        "const net = require('net');\n"
+        "const server = net.createServer().listen(0, '127.0.0.1', () => {\n"
+        "  net.connect(server.address().port, '127.0.0.1')\n"
+        "    .on('error', (error) => { console.log(error.code); server.close(); });\n"
+        "});\n"
+    )
+    trace = _run(_snippet("javascript", source))
+    assert _lines(trace, "stdout") == ["ENETUNREACH"]
+
+
+def test_js_listening_socket_without_permission_runs_into_the_time_limit() -> None:
+    # Node 24 has no network permission: the listen succeeds inside the empty namespace, where
+    # nothing can reach it, and the open server keeps the snippet alive until the time limit.
+    source = "require('net').createServer().listen(8080, () => console.log('listening'));\n"
+    assert _breach(_snippet("javascript", source)) == _time_limit("hostile.js")
+
+
+def test_js_loopback_with_net_allowed_works() -> None:
+    source = (
+        "const net = require('net');\n"
+        "const server = net.createServer((c) => c.end('hi')).listen(0, '127.0.0.1', () => {\n"
+        "  net.connect(server.address().port, '127.0.0.1')\n"
+        "    .on('data', (data) => { console.log(String(data)); server.close(); });\n"
+        "});\n"
+    )
+    trace = _run(_snippet("javascript", source, ("net",)))
+    assert _lines(trace, "stdout") == ["hi"]
+
+
+def test_py_file_size_limit() -> None:
+    # Python may write (in its temporary folder), but not files past the size limit.
+    source = (
+        "with open('big.bin', 'wb') as file:\n"
+        "    for _ in range(300):\n"
+        "        file.write(bytes(1 << 20))\n"
+    )
+    options = RunOptions(timeout_s=5.0, output_bytes=64 * 1024, memory_bytes=64 * MB)
+    trace = _run(_snippet("python", source), options)
+    # Python ignores SIGXFSZ: the write fails with an exception instead of killing the process.
+    assert _lines(trace)[-1] == "OSError: [Errno 27] File too large"
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+
+def test_a_run_that_timed_out_is_not_cached(tmp_path: Path) -> None:
+    snippet = _snippet("javascript", "while (true) {}\n")
+    pool = TracePool(1, LIMITS, TraceCache(tmp_path))
+    with pytest.raises(TracerError):
+        pool.result(snippet)
+    pool.close()
+    assert TraceCache(tmp_path).get(snippet_digest(snippet, LIMITS)) is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_broke_a_limit_does_not_touch_other_results(tmp_path: Path) -> None:
+    good = Snippet("good", "javascript", "good.js", "console.log('ok');\n", "docs/a.md", 1)
+    flood = _snippet("python", "while True:\n    print('x' * 1000)\n")
+    pool = TracePool(2, LIMITS, TraceCache(tmp_path))
+    bad_future, good_future = pool.submit(flood), pool.submit(good)
+    assert isinstance(bad_future.exception(), LimitError)
+    assert _lines(good_future.result(), "stdout") == ["ok"]
+    pool.close()
+    assert TraceCache(tmp_path).get(snippet_digest(flood, LIMITS)) is None
+    assert TraceCache(tmp_path).get(snippet_digest(good, LIMITS)) is not None
+
+
+# --- fence options -------------------------------------------------------------------------------
+
+
+def test_fence_options_set_limits_and_permissions() -> None:
+    page = (
+        '```js {#opened .trace timeout=30 output=2MB events=50000 memory=1GB allow="worker,net"}\n'
+        "console.log(1);\n"
+        "```\n"
+    )
+    snippet = collect_snippets(page, "docs/p.md", [])[0]
+    assert dict(snippet.limits) == {
+        "timeout_s": 30.0,
+        "output_bytes": 2 * MB,
+        "trace_events": 50000,
+        "memory_bytes": 1024 * MB,
+    }
+    assert snippet.allow == ("net", "worker")
+    assert snippet_digest(snippet, RunOptions()) != snippet_digest(
+        collect_snippets(page.replace(' allow="worker,net"', ""), "docs/p.md", [])[0], RunOptions()
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("timeout=soon", "timeout must be seconds above 0, not 'soon'"),
+        ("memory=lots", "memory must be a size like 2MB above 0, not 'lots'"),
+        (
+            'allow="disk"',
+            "allow cannot open 'disk' (it can open: worker, net, read, write, child, addons)",
+        ),
+    ],
+)
+def test_bad_fence_options_are_errors(option: str, message: str) -> None:
+    page = f"```js {{#bad .trace {option}}}\nconsole.log(1);\n```\n"
+    with pytest.raises(SnippetError) as caught:
+        collect_snippets(page, "docs/p.md", [])
+    assert str(caught.value) == f"docs/p.md:1: snippet 'bad': {message}"
+
+
+def test_js_snippet_is_process_2_of_its_own_pid_namespace() -> None:
+    # A shell is process 1 (which ignores unhandled signals); the snippet always gets pid 2.
+    trace = _run(_snippet("javascript", "console.log(process.pid);\n"))
+    assert _lines(trace, "stdout") == ["2"]
+
+
+def test_the_build_environment_does_not_reach_a_snippet(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOOPLENS_TEST_SECRET", "hunter2")
+    js = _run(_snippet("javascript", "console.log(process.env.LOOPLENS_TEST_SECRET);\n"))
+    py = _run(_snippet("python", "import os\nprint(os.environ.get('LOOPLENS_TEST_SECRET'))\n"))
+    assert (_lines(js, "stdout"), _lines(py, "stdout")) == (["undefined"], ["None"])
+
+
+def test_mkdocs_options_set_the_site_limits() -> None:
+    config = LooplensConfig()
+    config.load_dict({"timeout": 3, "max_output": "2MB", "max_events": 500, "max_memory": "1GB"})
+    assert config.validate() == ([], [])
+    assert run_options(config) == RunOptions(3, 2 * MB, 500, 1024 * MB)
