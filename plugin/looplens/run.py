@@ -145,7 +145,7 @@ _TRACER_FILES = {
 def tracer_digest(language: str) -> str:
     """A digest of the code that produces a language's traces: a change to it invalidates them."""
     package = Path(__file__).parent
-    patterns = (*_TRACER_FILES[language], "trace.py")
+    patterns = (*_TRACER_FILES[language], "sandbox.py", "trace.py")
     files = sorted(file for pattern in patterns for file in package.glob(pattern))
     digest = hashlib.sha256()
     for file in files:
