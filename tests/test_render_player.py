@@ -57,3 +57,17 @@ def test_the_code_is_one_numbered_element_per_line() -> None:
     assert [line["data-line"] for line in lines] == ["1", "2", "3"]
     # a token spanning two lines is split into balanced halves, one in each line
     assert [line.get_text() for line in lines] == ["const s = `a", "b`;", "console.log(s);"]
+
+
+def test_the_blocks_own_highlighted_lines_are_reused_when_they_fit() -> None:
+    code_html = (
+        '<div class="highlight"><pre><span></span><code><b>one</b>\n<i>two</i>\n</code></pre></div>'
+    )
+    player = BeautifulSoup(render_player("a\nb\n", trace(), code_html), "html.parser")
+    assert [str(line) for line in player.select(".looplens-line > *")] == [
+        "<b>one</b>",
+        "<i>two</i>",
+    ]
+    # Another layout (or another number of lines): the code is highlighted again.
+    player = BeautifulSoup(render_player("a\nb\nc\n", trace(), code_html), "html.parser")
+    assert [line.get_text() for line in player.select(".looplens-line")] == ["a", "b", "c"]

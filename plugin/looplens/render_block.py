@@ -25,7 +25,7 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verd
             "Sequence diagram",
             f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>',
         ),
-        ("Step through", render_player(snippet.source, trace)),
+        ("Step through", render_player(snippet.source, trace, code_html)),
     ]
     parts = [
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
