@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from looplens.node_output import Arrivals, OutputBuilder, Piece
-from looplens.trace import MAIN_THREAD, Callback, Event, EventKind, PrintedLine, Stream, Trace
+from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
+from looplens.trace_assembly import assemble
 
 QUEUE_BY_TYPE = {
     "Timeout": "timers",
@@ -412,38 +413,8 @@ class TraceBuilder:
             self.events.append((key, line.owner, "print", line.t, line_index))
         kept = [run for run in self.runs if self.keep(run)]
         kept.sort(key=lambda run: (run is not self.mains[MAIN_THREAD], run.first_key or (0, 0, 0)))
-        ids = {run: number for number, run in enumerate(kept)}
-        callbacks = tuple(
-            Callback(
-                ids[run],
-                run.queue,
-                run.api,
-                run.line,
-                self.parent_id(run, ids),
-                run.due,
-                run.thread,
-            )
-            for run in kept
-        )
-        lines = tuple(
-            PrintedLine(
-                line.text,
-                line.stream,
-                line.owner.queue,
-                line.owner.line,
-                line.t,
-                ids[line.owner],
-                line.owner.thread,
-            )
-            for line in found
-        )
-        events = tuple(
-            Event(kind, ids[run], t, line_index)
-            for _, run, kind, t, line_index in sorted(self.events, key=lambda event: event[0])
-            if run in ids
-        )
-        return Trace(
-            "javascript", runtime, exit_code, lines, callbacks, events, truncated=self.truncated
+        return assemble(
+            "javascript", runtime, exit_code, kept, found, self.events, truncated=self.truncated
         )
 
     def keep(self, run: Run) -> bool:
@@ -451,13 +422,6 @@ class TraceBuilder:
         if run in self.mains.values() or run.printed or run.schedules_user:
             return True
         return run.direct and run.queue in DIRECT_QUEUES
-
-    @staticmethod
-    def parent_id(run: Run, ids: dict[Run, int]) -> int | None:
-        parent = run.parent
-        while parent is not None and parent not in ids:
-            parent = parent.parent
-        return None if parent is None else ids[parent]
 
 
 def _us(record: Record) -> int | None:

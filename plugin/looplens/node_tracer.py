@@ -15,14 +15,14 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from looplens.errors import TracerError
 from looplens.node_output import Arrivals
 from looplens.node_records import TraceBuilder
 from looplens.runtimes import node_binary, node_version
 from looplens.sandbox import MB, LimitError, Limits, run_sandboxed, scrubbed_environment
-from looplens.trace import PrintedLine, Stream, Trace
+from looplens.side_channel import parse_records, show_folder_as
+from looplens.trace import Stream, Trace
 
 PRELOAD = Path(__file__).parent / "tracers" / "node" / "preload.cjs"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
@@ -56,7 +56,7 @@ def trace_javascript(
         fd = side_channel.fileno()
         stdout, stderr, arrivals, exit_code = _run(path, fd, limits, allow)
         side_channel.seek(0)
-        records = _parse(side_channel.read())
+        records = parse_records(side_channel.read())
     if not records or records[0].get("k") != "thread":
         raise TracerError(f"the tracer did not start in Node (exit code {exit_code})")
     builder = TraceBuilder()
@@ -66,7 +66,7 @@ def trace_javascript(
     trace = builder.finish(output, exit_code, node_version(), arrivals)
     if display_path is None:
         return trace
-    return _replace_folder(trace, (given_folder, path.parent), display_path)
+    return show_folder_as(trace, (given_folder, path.parent), display_path)
 
 
 _QUIET = "--disable-warning=SecurityWarning"
@@ -145,28 +145,3 @@ def _run(
         "stderr": finished.stderr.arrivals,
     }
     return stdout, stderr, arrivals, finished.exit_code
-
-
-def _parse(data: bytes) -> list[dict[str, Any]]:
-    records = []
-    for line in data.splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            # Only a record cut short by a dying process can be malformed: ignore it.
-            continue
-    return records
-
-
-def _replace_folder(trace: Trace, folders: tuple[Path, Path], display: str) -> Trace:
-    # The folder as given and as resolved: Node reports files by their real path, while a path
-    # in the snippet's own text may go through a link.
-    names = sorted({str(folder) for folder in folders}, key=len, reverse=True)
-
-    def replaced(line: PrintedLine) -> PrintedLine:
-        text = line.text
-        for name in names:
-            text = text.replace(name, display)
-        return replace(line, text=text)
-
-    return replace(trace, lines=tuple(replaced(line) for line in trace.lines))

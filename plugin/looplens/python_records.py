@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from looplens.node_output import OutputBuilder, Piece
-from looplens.trace import MAIN_THREAD, Callback, Event, EventKind, PrintedLine, Stream, Trace
+from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
+from looplens.trace_assembly import assemble
 
 Record = Mapping[str, Any]
 #: Events sort by (record index, sequence): the records are already in real order.
@@ -167,46 +168,9 @@ class TraceBuilder:
             self.events.append((key, line.owner, "print", line.t, line_index))
         kept = [run for run in self.order if self.keep(run)]
         kept.sort(key=lambda run: (run is not self.main, run.first_key or (0, 0)))
-        ids = {run: number for number, run in enumerate(kept)}
-        callbacks = tuple(
-            Callback(
-                ids[run],
-                run.queue,
-                run.api,
-                run.line,
-                self.parent_id(run, ids),
-                run.due,
-                run.thread,
-            )
-            for run in kept
-        )
-        lines = tuple(
-            PrintedLine(
-                line.text,
-                line.stream,
-                line.owner.queue,
-                line.owner.line,
-                line.t,
-                ids[line.owner],
-                line.owner.thread,
-            )
-            for line in found
-        )
-        events = tuple(
-            Event(kind, ids[run], t, line_index)
-            for _, run, kind, t, line_index in sorted(self.events, key=lambda event: event[0])
-            if run in ids
-        )
-        return Trace(
-            "python", runtime, exit_code, lines, callbacks, events, truncated=self.truncated
+        return assemble(
+            "python", runtime, exit_code, kept, found, self.events, truncated=self.truncated
         )
 
     def keep(self, run: Run) -> bool:
         return run is self.main or run.printed or (run.user and run.ran)
-
-    @staticmethod
-    def parent_id(run: Run, ids: dict[Run, int]) -> int | None:
-        parent = run.parent
-        while parent is not None and parent not in ids:
-            parent = parent.parent
-        return None if parent is None else ids[parent]

@@ -12,7 +12,6 @@ what was printed, and they are what a plain `python FILE` prints in the same env
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 from looplens.errors import TracerError
 from looplens.python_records import TraceBuilder
 from looplens.sandbox import LimitError, Limits, run_sandboxed, scrubbed_environment
+from looplens.side_channel import parse_records, show_folder_as
 from looplens.trace import Trace
 
 TRACER_DIR = Path(__file__).parent / "tracers" / "python"
@@ -100,7 +100,7 @@ def run_traced(
         command = [sys.executable, str(path)]
         stdout, stderr, exit_code = _run(command, path, environment, fd, limits, allow)
         side_channel.seek(0)
-        records = _parse(side_channel.read())
+        records = parse_records(side_channel.read())
     if not records or records[0].get("k") != "start":
         tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         raise TracerError(
@@ -122,7 +122,7 @@ def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
     )
     if display_path is None:
         return trace
-    return _replace_folder(trace, run.path.parent, display_path)
+    return show_folder_as(trace, (run.path.parent,), display_path)
 
 
 def trace_python(
@@ -169,27 +169,3 @@ def _run(
     if finished.exit_code != 0 and last and last[0].startswith(b"MemoryError"):
         raise LimitError.of("memory_bytes", limits, path.name + " ran out of memory, over {limit}")
     return stdout, stderr, finished.exit_code
-
-
-def _parse(data: bytes) -> list[dict[str, Any]]:
-    records = []
-    for line in data.splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            # Only a record cut short by a dying process can be malformed: ignore it.
-            continue
-    return records
-
-
-def _replace_folder(trace: Trace, folder: Path, display: str) -> Trace:
-    # Both spellings: tracebacks name the path as given, which may go through a symbolic link.
-    folders = sorted({str(folder), os.path.realpath(folder)}, key=len, reverse=True)
-
-    def shown(text: str) -> str:
-        for name in folders:
-            text = text.replace(name, display)
-        return text
-
-    lines = tuple(replace(line, text=shown(line.text)) for line in trace.lines)
-    return replace(trace, lines=lines)

@@ -1,0 +1,79 @@
+"""The last step of both tracers: callbacks that matter, numbered, and the Trace they make.
+
+Each tracer's record reader (node_records, python_records) builds its own runs; what a reader of
+the page sees is the same for both: the kept runs numbered in order of first appearance (the main
+script first), printed lines and events pointing at those numbers, and a dropped run's children
+hanging from its nearest kept ancestor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol, TypeVar
+
+from looplens.node_output import Line
+from looplens.trace import Callback, Event, EventKind, PrintedLine, Trace
+
+
+class RunLike(Protocol):
+    @property
+    def queue(self) -> str: ...
+    @property
+    def api(self) -> str: ...
+    @property
+    def line(self) -> int | None: ...
+    @property
+    def due(self) -> float: ...
+    @property
+    def thread(self) -> str: ...
+    @property
+    def parent(self) -> RunLike | None: ...
+
+
+R = TypeVar("R", bound=RunLike)
+
+#: (sort key, run, kind, logical time, printed line index) as the record readers collect them.
+PendingEvent = tuple[tuple[int, ...], R, EventKind, float, int | None]
+
+
+def assemble(
+    language: Literal["javascript", "python"],
+    runtime: str,
+    exit_code: int,
+    kept: Sequence[R],
+    found: Sequence[Line[R]],
+    events: Sequence[PendingEvent[R]],
+    *,
+    truncated: bool,
+) -> Trace:
+    """The Trace of the `kept` runs (already in order, the main script first)."""
+    ids: dict[RunLike, int] = {run: number for number, run in enumerate(kept)}
+    callbacks = tuple(
+        Callback(ids[run], run.queue, run.api, run.line, _parent_id(run, ids), run.due, run.thread)
+        for run in kept
+    )
+    lines = tuple(
+        PrintedLine(
+            line.text,
+            line.stream,
+            line.owner.queue,
+            line.owner.line,
+            line.t,
+            ids[line.owner],
+            line.owner.thread,
+        )
+        for line in found
+    )
+    ordered = tuple(
+        Event(kind, ids[run], t, line_index)
+        for _, run, kind, t, line_index in sorted(events, key=lambda event: event[0])
+        if run in ids
+    )
+    return Trace(language, runtime, exit_code, lines, callbacks, ordered, truncated=truncated)
+
+
+def _parent_id(run: RunLike, ids: dict[RunLike, int]) -> int | None:
+    parent = run.parent
+    while parent is not None and parent not in ids:
+        parent = parent.parent
+    return None if parent is None else ids[parent]
