@@ -90,6 +90,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool: TracePool | None = None
         self._project = Path.cwd()
         self._started = 0.0
+        self._collected: dict[tuple[str, str], list[Snippet]] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -128,6 +129,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
         files.append(File.generated(config, _PLAYER_URI, abs_src_path=str(_PLAYER)))
         self._started = time.perf_counter()
+        self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
         self._pool = TracePool(self.config.concurrency, run_options(self.config), cache)
         self._pool.on_progress = _ProgressLog().report
@@ -178,6 +180,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         )
         self._pool.close()
         self._pool = None
+        self._collected = {}
 
     def on_build_error(self, error: Exception) -> None:
         if self._pool is not None:
@@ -194,6 +197,14 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         return server
 
     def _collect(self, markdown: str, page_path: str) -> list[Snippet]:
+        # A page is scanned in on_files and again in on_page_markdown, where another plugin may
+        # have changed it; unchanged, the first scan stands.
+        key = (page_path, markdown)
+        if key not in self._collected:
+            self._collected[key] = self._scan(markdown, page_path)
+        return self._collected[key]
+
+    def _scan(self, markdown: str, page_path: str) -> list[Snippet]:
         roots = [self._project / self.config.snippets_dir, self._project]
         try:
             return collect_snippets(markdown, page_path, roots)
