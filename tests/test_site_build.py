@@ -89,6 +89,9 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
         ("Timeout", "timers"),
     ]
     assert rows[3][4] == "setTimeout, line 2"
+    assert block.select_one(".tabbed-set[data-search-exclude]") is not None, (
+        "the run stays out of search"
+    )
     labels = [label.get_text() for label in block.select(".tabbed-labels label")]
     assert labels == ["Output", "Sequence diagram", "Step through"]
     diagram = block.select(".tabbed-block")[1].select_one("pre.mermaid code")

@@ -54,7 +54,10 @@ def _tab_set(name: str, tabs: list[tuple[str, str]]) -> str:
     )
     blocks = "\n".join(f'<div class="tabbed-block">\n{body}\n</div>' for _, body in tabs)
     return (
-        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}">{inputs}'
+        # Out of the search index: the run repeats the code and the output, and a diagram's source
+        # is no text to search; the code block above stays searchable.
+        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}" '
+        f"data-search-exclude>{inputs}"
         f'<div class="tabbed-labels">{labels}</div>\n'
         f'<div class="tabbed-content">\n{blocks}\n</div>\n</div>'
     )
