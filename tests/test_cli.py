@@ -46,6 +46,7 @@ def test_table_and_mermaid_formats(order_js: Path, capsys: pytest.CaptureFixture
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["#", "printed", "stream", "queue", "scheduled", "by", "t"]
     assert table[4].split()[:4] == ["4", "Timeout", "stdout", "timers"]
+    assert table[-1].startswith("node 24.") and table[-1].endswith("· exit code 0")
     assert main(["trace", str(order_js), "--format", "mermaid"]) == 0
     assert capsys.readouterr().out.startswith("sequenceDiagram\n")
 

@@ -47,7 +47,8 @@ def _format(trace: Trace, output_format: str) -> str:
         return json.dumps(_json(trace), indent=2, ensure_ascii=False) + "\n"
     if output_format == "mermaid":
         return render_mermaid(trace)
-    return render_text(trace) + "\n"
+    truncated = " · trace truncated" if trace.truncated else ""
+    return f"{render_text(trace)}\n\n{trace.runtime} · exit code {trace.exit_code}{truncated}\n"
 
 
 def _json(trace: Trace) -> dict[str, object]:
