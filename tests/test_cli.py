@@ -90,3 +90,22 @@ def test_the_console_script_runs(order_js: Path) -> None:
         check=True,
     )
     assert json.loads(result.stdout)["lines"][2]["text"] == "Promise"
+
+
+def test_allow_opens_the_sandbox_as_a_fence_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "worker.js"
+    path.write_text(
+        'const { Worker } = require("node:worker_threads");\n'
+        'new Worker("console.log(\\"from the worker\\")", { eval: true });\n'
+    )
+    assert main(["trace", str(path), "--format", "json"]) == 0
+    denied = json.loads(capsys.readouterr().out)
+    assert denied["exit_code"] == 1
+    assert any("ERR_ACCESS_DENIED" in line["text"] for line in denied["lines"])
+    assert main(["trace", str(path), "--format", "json", "--allow", "worker"]) == 0
+    allowed = json.loads(capsys.readouterr().out)
+    assert [line["text"] for line in allowed["lines"]] == ["from the worker"]
+    assert main(["trace", str(path), "--allow", "everything"]) == 2
+    assert "--allow cannot open 'everything'" in capsys.readouterr().err

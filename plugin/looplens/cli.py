@@ -16,6 +16,7 @@ from looplens.errors import LooplensError
 from looplens.render_mermaid import render_mermaid
 from looplens.render_table import render_text
 from looplens.run import DEFAULT_TIMEOUT_S, trace_file
+from looplens.sandbox import PERMISSIONS
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 
@@ -25,7 +26,13 @@ FORMATS = ("table", "json", "mermaid")
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
-        trace = _trace_file(Path(arguments.file), arguments.timeout, not arguments.real_time)
+        allow = tuple(name for name in arguments.allow.split(",") if name)
+        unknown = [name for name in allow if name not in PERMISSIONS]
+        if unknown:
+            raise LooplensError(
+                f"--allow cannot open '{unknown[0]}' (known: {', '.join(PERMISSIONS)})"
+            )
+        trace = _trace_file(Path(arguments.file), arguments.timeout, not arguments.real_time, allow)
     except LooplensError as error:
         print(f"looplens: {error}", file=sys.stderr)
         return 2
@@ -33,13 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _trace_file(path: Path, timeout_s: float, virtual_time: bool) -> Trace:
+def _trace_file(path: Path, timeout_s: float, virtual_time: bool, allow: tuple[str, ...]) -> Trace:
     if not path.is_file():
         raise LooplensError(f"{path}: no such file")
     if path.suffix not in FILE_LANGUAGES:
         known = ", ".join(sorted(FILE_LANGUAGES))
         raise LooplensError(f"{path}: cannot trace '{path.suffix}' files (known: {known})")
-    return trace_file(path.resolve(), timeout_s=timeout_s, virtual_time=virtual_time)
+    return trace_file(path.resolve(), timeout_s=timeout_s, virtual_time=virtual_time, allow=allow)
 
 
 def _format(trace: Trace, output_format: str) -> str:
@@ -70,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("trace", help="trace one snippet file (.js .cjs .mjs .ts .py)")
     trace.add_argument("file", help="the snippet to run")
     trace.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    trace.add_argument(
+        "--allow",
+        default="",
+        help="what the sandbox lets the snippet do, as in a fence: worker,net,child,read,write",
+    )
     trace.add_argument(
         "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds before giving up"
     )
