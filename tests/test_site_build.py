@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from material.plugins.search.plugin import Parser as SearchParser
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
@@ -71,6 +72,17 @@ def build_site(config_file: Path, *, strict: bool = False) -> BeautifulSoup:
     return BeautifulSoup(html, "html.parser")
 
 
+def assert_out_of_search(page: BeautifulSoup, *, code: str, run_text: str) -> None:
+    """What Material's search indexes of the page: the code, not the run (table, diagram)."""
+    parser = SearchParser()
+    parser.feed(str(page.select_one("article")))
+    parser.close()
+    indexed = "".join("".join(section.text) for section in parser.data)
+    assert code in indexed
+    assert f"<code>{run_text}</code>" not in indexed
+    assert "sequenceDiagram" not in indexed
+
+
 def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) -> None:
     page = build_site(make_site(tmp_path), strict=True)
     block = page.select_one('div.looplens[data-looplens-id="order"]')
@@ -89,9 +101,7 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
         ("Timeout", "timers"),
     ]
     assert rows[3][4] == "setTimeout, line 2"
-    assert block.select_one(".tabbed-set[data-search-exclude]") is not None, (
-        "the run stays out of search"
-    )
+    assert_out_of_search(page, code="setTimeout(", run_text="Timeout")
     labels = [label.get_text() for label in block.select(".tabbed-labels label")]
     assert labels == ["Output", "Sequence diagram", "Step through"]
     diagram = block.select(".tabbed-block")[1].select_one("pre.mermaid code")

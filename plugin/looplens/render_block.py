@@ -55,11 +55,13 @@ def _tab_set(name: str, tabs: list[tuple[str, str]]) -> str:
     blocks = "\n".join(f'<div class="tabbed-block">\n{body}\n</div>' for _, body in tabs)
     return (
         # Out of the search index: the run repeats the code and the output, and a diagram's source
-        # is no text to search; the code block above stays searchable.
-        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}" '
-        f"data-search-exclude>{inputs}"
+        # is no text to search; the code block above stays searchable. The mark sits on a
+        # <section>, not on the tab set: Material's search parser compares elements by tag, so the
+        # first nested </div> would end a <div>'s exclusion.
+        '<section class="looplens-run" data-search-exclude>'
+        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}">{inputs}'
         f'<div class="tabbed-labels">{labels}</div>\n'
-        f'<div class="tabbed-content">\n{blocks}\n</div>\n</div>'
+        f'<div class="tabbed-content">\n{blocks}\n</div>\n</div></section>'
     )
 
 
