@@ -10,7 +10,8 @@ import pytest
 
 from looplens import run
 from looplens.cache import TraceCache
-from looplens.run import RunOptions, TracePool, snippet_digest
+from looplens.run import TracePool, snippet_digest
+from looplens.sandbox import Limits
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
@@ -84,7 +85,7 @@ def test_a_second_pool_takes_traces_from_the_cache(
     first.close()
     assert [line.text for line in trace.lines] == ["hi"]
 
-    def must_not_run(snippet: Snippet, options: RunOptions) -> Trace:
+    def must_not_run(snippet: Snippet, options: Limits) -> Trace:
         raise AssertionError("traced again although cached")
 
     monkeypatch.setattr(run, "trace_snippet", must_not_run)
@@ -104,10 +105,10 @@ def test_a_truncated_trace_is_not_cached(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_the_digest_changes_with_code_filename_and_options() -> None:
-    base = snippet_digest(a_snippet(), RunOptions())
-    assert snippet_digest(a_snippet("console.log(2);\n"), RunOptions()) != base
+    base = snippet_digest(a_snippet(), Limits())
+    assert snippet_digest(a_snippet("console.log(2);\n"), Limits()) != base
     renamed = dataclasses.replace(a_snippet(), filename="hi.mjs")
-    assert snippet_digest(renamed, RunOptions()) != base
-    assert snippet_digest(a_snippet(), RunOptions(timeout_s=3)) != base
+    assert snippet_digest(renamed, Limits()) != base
+    assert snippet_digest(a_snippet(), Limits(timeout_s=3)) != base
     moved = dataclasses.replace(a_snippet(), page="docs/other.md", line=40)
-    assert snippet_digest(moved, RunOptions()) == base, "where a snippet sits does not matter"
+    assert snippet_digest(moved, Limits()) == base, "where a snippet sits does not matter"

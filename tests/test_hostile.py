@@ -22,8 +22,8 @@ from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import SnippetError, TracerError
 from looplens.plugin import LooplensConfig, run_options
-from looplens.run import RunOptions, TracePool, snippet_digest, trace_snippet
-from looplens.sandbox import MB, LimitError
+from looplens.run import TracePool, snippet_digest, trace_snippet
+from looplens.sandbox import MB, LimitError, Limits
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
 
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
     not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
 )
 
-LIMITS = RunOptions(timeout_s=1.0, output_bytes=64 * 1024, trace_events=200, memory_bytes=64 * MB)
+LIMITS = Limits(timeout_s=1.0, output_bytes=64 * 1024, trace_events=200, memory_bytes=64 * MB)
 #: For the breaches of other limits: on a busy machine, Node can take a second to start at all,
 #: and the time limit must not win the race against the limit under test.
 ROOMY = dataclasses.replace(LIMITS, timeout_s=8.0)
@@ -91,7 +91,7 @@ def no_orphans(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     assert left == []
 
 
-def _run(snippet: Snippet, options: RunOptions = LIMITS) -> Trace:
+def _run(snippet: Snippet, options: Limits = LIMITS) -> Trace:
     start = time.monotonic()
     try:
         return trace_snippet(snippet, options)
@@ -99,7 +99,7 @@ def _run(snippet: Snippet, options: RunOptions = LIMITS) -> Trace:
         assert time.monotonic() - start < options.timeout_s + 2
 
 
-def _breach(snippet: Snippet, options: RunOptions = LIMITS) -> str:
+def _breach(snippet: Snippet, options: Limits = LIMITS) -> str:
     with pytest.raises(LimitError) as caught:
         _run(snippet, options)
     return str(caught.value)
@@ -424,7 +424,7 @@ def test_py_file_size_limit() -> None:
         "    for _ in range(300):\n"
         "        file.write(bytes(1 << 20))\n"
     )
-    options = RunOptions(timeout_s=5.0, output_bytes=64 * 1024, memory_bytes=64 * MB)
+    options = Limits(timeout_s=5.0, output_bytes=64 * 1024, memory_bytes=64 * MB)
     trace = _run(_snippet("python", source), options)
     # Python ignores SIGXFSZ: the write fails with an exception instead of killing the process.
     assert _lines(trace)[-1] == "OSError: [Errno 27] File too large"
@@ -472,8 +472,8 @@ def test_fence_options_set_limits_and_permissions() -> None:
         "memory_bytes": 1024 * MB,
     }
     assert snippet.allow == ("net", "worker")
-    assert snippet_digest(snippet, RunOptions()) != snippet_digest(
-        collect_snippets(page.replace(' allow="worker,net"', ""), "docs/p.md", [])[0], RunOptions()
+    assert snippet_digest(snippet, Limits()) != snippet_digest(
+        collect_snippets(page.replace(' allow="worker,net"', ""), "docs/p.md", [])[0], Limits()
     )
 
 
@@ -512,4 +512,4 @@ def test_mkdocs_options_set_the_site_limits() -> None:
     config = LooplensConfig()
     config.load_dict({"timeout": 3, "max_output": "2MB", "max_events": 500, "max_memory": "1GB"})
     assert config.validate() == ([], [])
-    assert run_options(config) == RunOptions(3, 2 * MB, 500, 1024 * MB)
+    assert run_options(config) == Limits(3, 2 * MB, 500, 1024 * MB)

@@ -21,8 +21,8 @@ from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
-from looplens.run import DEFAULT_TIMEOUT_S, RunOptions, TracePool
-from looplens.sandbox import parse_size
+from looplens.run import DEFAULT_TIMEOUT_S, TracePool
+from looplens.sandbox import Limits, parse_size
 from looplens.snippet import Snippet
 
 log = get_plugin_logger(__name__)
@@ -55,12 +55,12 @@ class LooplensConfig(Config):
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
 
 
-def run_options(config: LooplensConfig) -> RunOptions:
+def run_options(config: LooplensConfig) -> Limits:
     sizes = [parse_size(str(config[name])) for name in ("max_output", "max_memory")]
     if None in sizes:
         raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
     output, memory = (size or 0 for size in sizes)
-    return RunOptions(config.timeout, output, config.max_events, memory)
+    return Limits(config.timeout, output, config.max_events, memory)
 
 
 def _heading_ids(items: list[AnchorLink]) -> set[str]:

@@ -18,7 +18,6 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from looplens.cache import TraceCache
@@ -26,43 +25,24 @@ from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
 from looplens.python_tracer import trace_python
 from looplens.runtimes import node_version
-from looplens.sandbox import (
-    DEFAULT_MEMORY_BYTES,
-    DEFAULT_OUTPUT_BYTES,
-    DEFAULT_TRACE_EVENTS,
-    LimitError,
-    Limits,
-)
-from looplens.sandbox import (
-    DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S,
-)
+from looplens.sandbox import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from looplens.sandbox import LimitError, Limits
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
 DISPLAY_FOLDER = "/looplens"
+#: The site's limits when mkdocs.yml sets none; a fence may set its own (Snippet.limits).
+DEFAULT_LIMITS = Limits()
 
 
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """The site's limits (mkdocs.yml); a fence may set its own (Snippet.limits)."""
-
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    output_bytes: int = DEFAULT_OUTPUT_BYTES
-    trace_events: int = DEFAULT_TRACE_EVENTS
-    memory_bytes: int = DEFAULT_MEMORY_BYTES
-
-
-def snippet_limits(snippet: Snippet, options: RunOptions) -> Limits:
+def snippet_limits(snippet: Snippet, site: Limits) -> Limits:
     """The limits one snippet runs under: its fence's where it sets them, else the site's."""
-    site = Limits(
-        options.timeout_s, options.output_bytes, options.trace_events, options.memory_bytes
-    )
     return dataclasses.replace(
         site, **{name: type(getattr(site, name))(value) for name, value in snippet.limits}
     )
 
 
-def trace_snippet(snippet: Snippet, options: RunOptions = RunOptions()) -> Trace:
+def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
     """Trace one snippet; raises TracerError (with the snippet's page and line) if it cannot."""
     with tempfile.TemporaryDirectory(prefix="looplens-") as folder:
         path = Path(folder) / snippet.filename
@@ -108,7 +88,7 @@ def trace_file(
     raise TracerError(f"{path.name}: cannot trace '{path.suffix}' files")
 
 
-def snippet_digest(snippet: Snippet, options: RunOptions) -> str:
+def snippet_digest(snippet: Snippet, options: Limits) -> str:
     """What decides a result: the code, its file name and language, the limits, the runtime and
     its version, and the tracer's own code."""
     runtime = _node_identity() if snippet.language == "javascript" else sys.version
@@ -167,7 +147,7 @@ class TracePool:
     def __init__(
         self,
         concurrency: int = 0,
-        options: RunOptions = RunOptions(),
+        options: Limits = DEFAULT_LIMITS,
         cache: TraceCache | None = None,
     ) -> None:
         self._executor = ThreadPoolExecutor(
