@@ -160,3 +160,8 @@ def test_the_expected_exit_code_and_clock_are_read() -> None:
         collect("```js {#e .trace exit=yes}\nx\n```\n")
     with pytest.raises(SnippetError, match='clock must be "virtual" or "real"'):
         collect('```js {#c .trace clock="fast"}\nx\n```\n')
+
+
+def test_an_expectation_follows_a_fence_whose_body_is_one_blank_line() -> None:
+    [snippet] = collect("```js {#blank .trace}\n\n```\n\n```text {.expect}\n```\n")
+    assert snippet.expectation is not None and snippet.expectation.lines == ()

@@ -54,8 +54,12 @@ class Fence:
     #: 1-based line of the opening fence.
     line: int
     prefix: str
-    #: False when the page ended before a closing fence.
-    closed: bool = True
+    #: 1-based line of the closing fence; None when the page ended before one.
+    closing_line: int | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.closing_line is not None
 
     def option(self, name: str) -> str | None:
         return dict(self.options).get(name)
@@ -76,7 +80,8 @@ def iter_fences(markdown: str) -> Iterator[Fence]:
         while end < len(lines) and not closing.match(lines[end]):
             end += 1
         body = "\n".join(_strip_prefix(line, prefix) for line in lines[index + 1 : end])
-        yield _fence_from_header(opening["info"], body, index + 1, prefix, end < len(lines))
+        closing_line = end + 1 if end < len(lines) else None
+        yield _fence_from_header(opening["info"], body, index + 1, prefix, closing_line)
         index = end + 1
 
 
@@ -108,8 +113,8 @@ def _is_expectation_of(candidate: Fence | None, traced: Fence, lines: list[str])
         or TRACE_CLASS not in traced.classes
     ):
         return False
-    closing_line = traced.line + traced.body.count("\n") + (2 if traced.body else 1)
-    between = lines[closing_line : candidate.line - 1]
+    # The lines after the traced fence's closing line, up to the candidate's opening line.
+    between = lines[traced.closing_line or len(lines) : candidate.line - 1]
     return candidate.prefix == traced.prefix and all(
         _strip_prefix(line, traced.prefix).strip() == "" for line in between
     )
@@ -259,10 +264,12 @@ def _reject_duplicate_ids(snippets: list[Snippet]) -> None:
         seen[snippet.id] = snippet
 
 
-def _fence_from_header(info: str, body: str, line: int, prefix: str, closed: bool) -> Fence:
+def _fence_from_header(
+    info: str, body: str, line: int, prefix: str, closing_line: int | None
+) -> Fence:
     header = _INFO.match(info)
     if header is None:
-        return Fence("", "", (), (), body, line, prefix, closed)
+        return Fence("", "", (), (), body, line, prefix, closing_line)
     attrs, _ = get_attrs_and_remainder(header["attrs"] or "")
     fence_id, classes, options = "", [], []
     for key, value in attrs:
@@ -275,7 +282,7 @@ def _fence_from_header(info: str, body: str, line: int, prefix: str, closed: boo
     lang = header["lang"] or ""
     if not lang and classes:
         lang = classes.pop(0)  # SuperFences reads `{.js #id}` as language js, as here
-    return Fence(lang, fence_id, tuple(classes), tuple(options), body, line, prefix, closed)
+    return Fence(lang, fence_id, tuple(classes), tuple(options), body, line, prefix, closing_line)
 
 
 def _strip_prefix(line: str, prefix: str) -> str:
