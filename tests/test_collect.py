@@ -165,3 +165,8 @@ def test_the_expected_exit_code_and_clock_are_read() -> None:
 def test_an_expectation_follows_a_fence_whose_body_is_one_blank_line() -> None:
     [snippet] = collect("```js {#blank .trace}\n\n```\n\n```text {.expect}\n```\n")
     assert snippet.expectation is not None and snippet.expectation.lines == ()
+
+
+def test_a_measured_fence_is_marked_and_others_are_not() -> None:
+    measured, plain = collect("```js {#m .trace .measured}\nx\n```\n\n```js {#p .trace}\nx\n```\n")
+    assert (measured.measured, plain.measured) == (True, False)

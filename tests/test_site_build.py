@@ -240,3 +240,17 @@ def test_an_included_file_shows_its_code_even_without_the_snippets_extension(
     code = page.select_one('div.looplens[data-looplens-id="included"] .highlight code')
     assert code is not None and code.get_text().strip() == 'console.log("from the file");'
     assert "--8<--" not in page.decode()
+
+
+def test_a_measured_snippet_says_so_and_is_marked_for_the_reproducibility_check(
+    tmp_path: Path,
+) -> None:
+    config = make_site(tmp_path)
+    index = tmp_path / "docs" / "index.md"
+    index.write_text(index.read_text().replace("{#order .trace}", "{#order .trace .measured}"))
+    block = build_site(config, strict=True).select_one('div.looplens[data-looplens-id="order"]')
+    assert block is not None and block.has_attr("data-looplens-measured")
+    caption = block.select_one(".looplens-caption")
+    assert caption is not None and "measured on the build machine" in caption.get_text()
+    highlight = block.select_one(".highlight")
+    assert highlight is not None and "measured" not in highlight.get_attribute_list("class")

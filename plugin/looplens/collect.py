@@ -35,6 +35,8 @@ from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snipp
 
 TRACE_CLASS = "trace"
 EXPECT_CLASS = "expect"
+#: A traced fence whose output holds measured figures (wall-clock times): they vary per build.
+MEASURED_CLASS = "measured"
 
 _OPENING = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INFO = re.compile(r"^[ \t]*\.?(?P<lang>[\w#.+-]+)?[ \t]*(?:\{(?P<attrs>.*)\})?[ \t]*$")
@@ -180,6 +182,7 @@ def _snippet(
         int(exit_code),
         limits,
         allow,
+        measured=MEASURED_CLASS in fence.classes,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
-from looplens.collect import EXPECT_CLASS, TRACE_CLASS
+from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, TRACE_CLASS
 from looplens.expectation import Verdict
 from looplens.render_block import render_snippet
 from looplens.snippet import FENCE_LANGUAGES, Snippet
@@ -87,7 +87,7 @@ class FenceRenderer:
             traced.snippet.source.rstrip("\n"),
             _HIGHLIGHT_LANGUAGE[traced.snippet.language],
             {"title": traced.snippet.filename, **options},
-            classes=[name for name in classes if name != TRACE_CLASS],
+            classes=[name for name in classes if name not in (TRACE_CLASS, MEASURED_CLASS)],
             id_value="",
             attrs={},
         )

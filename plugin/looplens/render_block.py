@@ -30,7 +30,9 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verd
     parts = [
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
-        f'<div class="looplens" data-looplens-id="{snippet.id}">',
+        f'<div class="looplens" data-looplens-id="{snippet.id}"'
+        + (" data-looplens-measured" if snippet.measured else "")
+        + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
@@ -81,8 +83,13 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
 def _caption(snippet: Snippet, trace: Trace) -> str:
     status = f"exit code {trace.exit_code}"
     truncated = " · trace truncated" if trace.truncated else ""
+    measured = (
+        " · the figures are measured on the build machine and change from build to build"
+        if snippet.measured
+        else ""
+    )
     return (
         f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
-        f'{truncated} · <a class="looplens-permalink" href="#{snippet.id}" '
+        f'{truncated}{measured} · <a class="looplens-permalink" href="#{snippet.id}" '
         f'title="Link to this run">#{snippet.id}</a></p>'
     )

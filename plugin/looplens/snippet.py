@@ -69,6 +69,9 @@ class Snippet:
     limits: tuple[tuple[str, float], ...] = ()
     #: What the fence opens in the sandbox (allow="worker,net"): see sandbox.PERMISSIONS.
     allow: tuple[str, ...] = ()
+    #: The output holds figures measured on the build machine, so it differs from build to build;
+    #: the page says so, and the reproducibility check leaves such a block out.
+    measured: bool = False
 
     @property
     def where(self) -> str:
