@@ -112,3 +112,26 @@ def test_the_digest_changes_with_code_filename_and_options() -> None:
     assert snippet_digest(a_snippet(), Limits(timeout_s=3)) != base
     moved = dataclasses.replace(a_snippet(), page="docs/other.md", line=40)
     assert snippet_digest(moved, Limits()) == base, "where a snippet sits does not matter"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda text: text[: len(text) // 2], lambda text: "", lambda text: text + "<p>more</p>"],
+    ids=["truncated", "empty", "appended"],
+)
+def test_a_damaged_drawn_block_is_a_miss(tmp_path: Path, damage: object) -> None:
+    cache = TraceCache(tmp_path)
+    key = "12" * 32
+    cache.put_rendered(key, '<div class="looplens">…</div>')
+    assert cache.get_rendered(key) == '<div class="looplens">…</div>'
+    entry = next(tmp_path.rglob(f"{key}.html"))
+    entry.write_text(damage(entry.read_text()))  # type: ignore[operator]
+    assert cache.get_rendered(key) is None
+
+
+def test_a_kept_trace_has_the_same_content_digest_when_read_back(tmp_path: Path) -> None:
+    cache = TraceCache(tmp_path)
+    written = cache.put("ab" * 32, a_trace())
+    assert cache.get_entry("ab" * 32) == (a_trace(), written)
+    other = dataclasses.replace(a_trace(), exit_code=3)
+    assert cache.put("cd" * 32, other) != written

@@ -12,6 +12,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
+from looplens.cache import TraceCache
+
 PROJECT = Path(__file__).parent.parent
 
 CONFIG = """\
@@ -254,3 +256,24 @@ def test_a_measured_snippet_says_so_and_is_marked_for_the_reproducibility_check(
     assert caption is not None and "measured on the build machine" in caption.get_text()
     highlight = block.select_one(".highlight")
     assert highlight is not None and "measured" not in highlight.get_attribute_list("class")
+
+
+def test_a_warm_build_shows_the_block_drawn_from_the_trace_it_reads(tmp_path: Path) -> None:
+    """A drawn block is looked up by its trace's content: it is reused while the trace is the
+    same, and redrawn when the kept trace differs (a re-run after damage, a measured snippet)."""
+    config_file = make_site(tmp_path)
+    cold = build_site(config_file)
+    cache = tmp_path / ".cache" / "plugin" / "looplens"
+    assert len(list((cache / "rendered").rglob("*.html"))) == 1
+    assert str(build_site(config_file)) == str(cold)
+    [block_entry] = (cache / "rendered").rglob("*.html")
+    block = TraceCache(cache).get_rendered(block_entry.stem)
+    assert block is not None
+    TraceCache(cache).put_rendered(block_entry.stem, block.replace("sequenceDiagram", "REUSED"))
+    assert "REUSED" in str(build_site(config_file)), "the warm build looks the block up"
+
+    [trace_entry] = [path for path in cache.glob("??/*.json")]
+    trace_entry.write_text(trace_entry.read_text().replace('"Timeout"', '"Timeout!"'))
+    rows = build_site(config_file).select(".looplens-output table tbody tr td")
+    assert "Timeout!" in [cell.get_text() for cell in rows]
+    assert len(list((cache / "rendered").rglob("*.html"))) == 2

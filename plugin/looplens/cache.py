@@ -1,19 +1,24 @@
-"""A content-addressed cache of traces on disk, safe for concurrent builds.
+"""A content-addressed cache of traces and rendered runs on disk, safe for concurrent builds.
 
-An entry is named by the digest of everything that can change a run (see run.snippet_digest), so
-it is never stale: a changed input is a different name. Writes go to a temporary file beside the
-entry and are renamed over it (atomic on POSIX), so a reader sees a whole entry or none, even
-with two builds writing at once. A truncated or unreadable entry is a miss, never an error.
+An entry is named by the digest of everything that can change it (see run.snippet_digest and
+render_cache.render_key), so it is never stale: a changed input is a different name. Writes go to a
+temporary file beside the entry and are renamed over it (atomic on POSIX), so a reader sees a whole
+entry or none, even with two builds writing at once. A truncated or unreadable entry is a miss,
+never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
 from looplens.trace import Trace
+
+#: The sub-folder of rendered runs; traces sit at the top level, by the first two hex digits.
+RENDERED_FOLDER = "rendered"
 
 
 class TraceCache:
@@ -21,19 +26,51 @@ class TraceCache:
         self.folder = folder
 
     def get(self, digest: str) -> Trace | None:
+        entry = self.get_entry(digest)
+        return entry[0] if entry is not None else None
+
+    def get_entry(self, digest: str) -> tuple[Trace, str] | None:
+        """The trace and a digest of its content (what a drawn block of it is named by)."""
+        text = self._read(self._path(digest))
+        if text is None:
+            return None
         try:
-            return Trace.from_json(self._path(digest).read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError, TypeError):
-            # Missing, half-written by a crashed older version, or from another trace version.
+            return Trace.from_json(text), _sha256(text)
+        except (ValueError, KeyError, TypeError):
+            # Half-written by a crashed older version, or from another trace version.
             return None
 
-    def put(self, digest: str, trace: Trace) -> None:
-        path = self._path(digest)
+    def put(self, digest: str, trace: Trace) -> str:
+        """Keep `trace` under `digest`; returns the digest of its content."""
+        text = trace.to_json()
+        self._write(self._path(digest), text)
+        return _sha256(text)
+
+    def get_rendered(self, key: str) -> str | None:
+        # HTML cannot tell a damaged copy from a whole one, as JSON can: the entry's first line is
+        # the digest of the rest, and an entry that does not match it is a miss.
+        text = self._read(self._rendered_path(key))
+        check, _, html = (text or "").partition("\n")
+        return html if text is not None and check == _sha256(html) else None
+
+    def put_rendered(self, key: str, html: str) -> None:
+        self._write(self._rendered_path(key), f"{_sha256(html)}\n{html}")
+
+    def _read(self, path: Path) -> str | None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            # Missing, unreadable, or not UTF-8 (a damaged entry): a miss.
+            return None
+
+    def _write(self, path: Path, text: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=".tmp-", suffix=path.suffix
+        )
         try:
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(trace.to_json())
+                file.write(text)
             Path(temporary).replace(path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -42,3 +79,10 @@ class TraceCache:
 
     def _path(self, digest: str) -> Path:
         return self.folder / digest[:2] / f"{digest}.json"
+
+    def _rendered_path(self, key: str) -> Path:
+        return self.folder / RENDERED_FOLDER / key[:2] / f"{key}.html"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

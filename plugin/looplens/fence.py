@@ -15,9 +15,11 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
+from looplens.cache import TraceCache
 from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, TRACE_CLASS
 from looplens.expectation import Verdict
 from looplens.render_block import render_snippet
+from looplens.render_cache import render_key
 from looplens.snippet import FENCE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
@@ -36,6 +38,9 @@ class TracedSnippet:
     snippet: Snippet
     trace: Trace
     verdict: Verdict | None
+    #: A digest of the trace's content as kept in the cache; None when it is not kept there (cache
+    #: off, or a truncated trace), and then neither is its drawn block.
+    digest: str | None = None
 
 
 class FenceRenderer:
@@ -45,6 +50,11 @@ class FenceRenderer:
         self._page = ""
         self._snippets: dict[str, TracedSnippet] = {}
         self._rendered: set[str] = set()
+        self._cache: TraceCache | None = None
+
+    def use_cache(self, cache: TraceCache | None) -> None:
+        """Keep drawn blocks in `cache` and look them up there (None: draw every block)."""
+        self._cache = cache
 
     def start_page(self, page: str, snippets: dict[str, TracedSnippet]) -> None:
         self._page = page
@@ -92,7 +102,14 @@ class FenceRenderer:
             attrs={},
         )
         self._rendered.add(traced.snippet.id)
-        return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+        if self._cache is None or traced.digest is None:
+            return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+        key = render_key(traced.digest, traced.snippet, code)
+        block = self._cache.get_rendered(key)
+        if block is None:
+            block = render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+            self._cache.put_rendered(key, block)
+        return block
 
 
 def validate(

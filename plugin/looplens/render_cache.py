@@ -1,0 +1,32 @@
+"""Names of rendered runs: the run's block is drawn once and looked up by later builds.
+
+Drawing a block (table, diagram, player) is most of what a warm build adds to a plain one, and
+it is a pure function of the trace's content, the fence as written, the block's highlighted code
+and the renderers' own code. A key covering all four never names a stale block.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from looplens.snippet import Snippet
+
+
+@functools.cache
+def renderer_digest() -> str:
+    """A digest of the package's own modules: any of them may take part in drawing a block, and
+    redrawing after a change to the plugin costs little."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for file in sorted(package.glob("*.py")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def render_key(trace_content: str, snippet: Snippet, code_html: str) -> str:
+    """The name of a block drawn from the trace whose content has the digest `trace_content`;
+    the snippet's fields (its id, its expectation) and its highlighted code are part of it."""
+    parts = (renderer_digest(), trace_content, repr(snippet), code_html)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
