@@ -55,27 +55,8 @@ _GENERATOR_AWAITABLES = frozenset({"async_generator_asend", "async_generator_ath
 CLOCK = clock.VirtualClock(virtual=True)
 
 
-class Task(asyncio.Task[Any]):
-    """asyncio's (C) Task, plus the record of its last step and of done callbacks added by the
-    snippet. Named like the original: asyncio prints the class name ("Task exception was never
-    retrieved", reprs)."""
-
-    __slots__ = ("_looplens_last",)
-    _looplens_last: Context
-
-    def add_done_callback(
-        self, fn: Callable[[Any], object], *, context: ContextVars | None = None
-    ) -> None:
-        _done_callback_added(self, fn)
-        if context is None:
-            # Not context=None: the C Future would keep None and copy the context only later.
-            super().add_done_callback(fn)
-        else:
-            super().add_done_callback(fn, context=context)
-
-
-class Future(asyncio.Future[Any]):
-    """The Future of loop.create_future(): records done callbacks added by the snippet."""
+class _RecordsDoneCallbacks:
+    """add_done_callback that records the callbacks a snippet adds, for Task and Future alike."""
 
     __slots__ = ()
 
@@ -84,14 +65,30 @@ class Future(asyncio.Future[Any]):
     ) -> None:
         _done_callback_added(self, fn)
         if context is None:
-            super().add_done_callback(fn)
+            # Not context=None: the C Future would keep None and copy the context only later.
+            super().add_done_callback(fn)  # type: ignore[misc]
         else:
-            super().add_done_callback(fn, context=context)
+            super().add_done_callback(fn, context=context)  # type: ignore[misc]
 
 
-for _cls in (Task, Future):
-    # type(task) reads like the original too.
-    _cls.__module__ = _cls.__mro__[1].__module__
+class Task(_RecordsDoneCallbacks, asyncio.Task[Any]):
+    """asyncio's (C) Task, plus the record of its last step and of done callbacks added by the
+    snippet. Named like the original: asyncio prints the class name ("Task exception was never
+    retrieved", reprs)."""
+
+    __slots__ = ("_looplens_last",)
+    _looplens_last: Context
+
+
+class Future(_RecordsDoneCallbacks, asyncio.Future[Any]):
+    """The Future of loop.create_future(): records done callbacks added by the snippet."""
+
+    __slots__ = ()
+
+
+# type(task) reads like the original too.
+Task.__module__ = asyncio.Task.__module__
+Future.__module__ = asyncio.Future.__module__
 
 
 def _done_callback_added(future: object, callback: object) -> None:
