@@ -35,6 +35,7 @@ from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snipp
 
 TRACE_CLASS = "trace"
 EXPECT_CLASS = "expect"
+PREDICT_CLASS = "predict"
 
 _OPENING = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INFO = re.compile(r"^[ \t]*\.?(?P<lang>[\w#.+-]+)?[ \t]*(?:\{(?P<attrs>.*)\})?[ \t]*$")
@@ -180,6 +181,7 @@ def _snippet(
         int(exit_code),
         limits,
         allow,
+        predict=PREDICT_CLASS in fence.classes,
     )
 
 

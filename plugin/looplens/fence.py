@@ -15,8 +15,9 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
-from looplens.collect import EXPECT_CLASS, TRACE_CLASS
+from looplens.collect import EXPECT_CLASS, PREDICT_CLASS, TRACE_CLASS
 from looplens.expectation import Verdict
+from looplens.page_links import PageLinks
 from looplens.render_block import render_snippet
 from looplens.snippet import FENCE_LANGUAGES, Snippet
 from looplens.trace import Trace
@@ -45,11 +46,15 @@ class FenceRenderer:
         self._page = ""
         self._snippets: dict[str, TracedSnippet] = {}
         self._rendered: set[str] = set()
+        self._links = PageLinks()
 
-    def start_page(self, page: str, snippets: dict[str, TracedSnippet]) -> None:
+    def start_page(
+        self, page: str, snippets: dict[str, TracedSnippet], links: PageLinks | None = None
+    ) -> None:
         self._page = page
         self._snippets = snippets
         self._rendered = set()
+        self._links = links or PageLinks()
 
     def anchor_ids(self) -> set[str]:
         """The ids of the snippets rendered on the page so far."""
@@ -87,12 +92,19 @@ class FenceRenderer:
             traced.snippet.source.rstrip("\n"),
             _HIGHLIGHT_LANGUAGE[traced.snippet.language],
             {"title": traced.snippet.filename, **options},
-            classes=[name for name in classes if name != TRACE_CLASS],
+            classes=[name for name in classes if name not in (TRACE_CLASS, PREDICT_CLASS)],
             id_value="",
             attrs={},
         )
         self._rendered.add(traced.snippet.id)
-        return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+        return render_snippet(
+            traced.snippet,
+            traced.trace,
+            code,
+            traced.verdict,
+            glossary_url=self._links.glossary,
+            share_url=self._links.share_url(traced.snippet.id),
+        )
 
 
 def validate(

@@ -21,6 +21,8 @@ from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
+from looplens.page_links import page_links
+from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
 from looplens.sandbox import Limits, parse_size
 from looplens.snippet import Snippet
@@ -32,6 +34,8 @@ _STYLESHEET = Path(__file__).parent / "assets" / "looplens.css"
 _STYLESHEET_URI = "assets/looplens/looplens.css"
 _PLAYER = Path(__file__).parent / "assets" / "looplens-player.js"
 _PLAYER_URI = "assets/looplens/looplens-player.js"
+_PREDICT = Path(__file__).parent / "assets" / "looplens-predict.js"
+_PREDICT_URI = "assets/looplens/looplens-predict.js"
 
 
 class LooplensConfig(Config):
@@ -53,6 +57,8 @@ class LooplensConfig(Config):
     """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+    glossary = c.Type(str, default="glossary.md")
+    """The page (in docs/) whose queue table has `queue-<name>` anchors; "" for none."""
 
 
 def run_options(config: LooplensConfig) -> Limits:
@@ -119,8 +125,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         fences["custom_fences"] = [*theirs, *ours]
         if _STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(_STYLESHEET_URI)
-        if _PLAYER_URI not in config.extra_javascript:
-            config.extra_javascript.append(_PLAYER_URI)
+        for script in (_PLAYER_URI, _PREDICT_URI):
+            if script not in config.extra_javascript:
+                config.extra_javascript.append(script)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files | None:
@@ -128,6 +135,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return files
         files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
         files.append(File.generated(config, _PLAYER_URI, abs_src_path=str(_PLAYER)))
+        files.append(File.generated(config, _PREDICT_URI, abs_src_path=str(_PREDICT)))
         self._started = time.perf_counter()
         self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
@@ -150,7 +158,8 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         traced = {}
         for snippet in self._collect(markdown, page_path):
             traced[snippet.id] = self._trace_and_check(snippet)
-        self._renderer.start_page(page_path, traced)
+        links = page_links(page.file, files, self.config.glossary, traced)
+        self._renderer.start_page(page_path, traced, links)
         return markdown
 
     def on_page_content(
@@ -215,6 +224,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         assert self._pool is not None
         try:
             trace = self._pool.result(snippet)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
+        try:
+            check_predictable(snippet, trace)
         except LooplensError as error:
             raise PluginError(str(error)) from error
         verdict = verify(snippet, trace)

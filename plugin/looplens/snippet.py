@@ -69,6 +69,8 @@ class Snippet:
     limits: tuple[tuple[str, float], ...] = ()
     #: What the fence opens in the sandbox (allow="worker,net"): see sandbox.PERMISSIONS.
     allow: tuple[str, ...] = ()
+    #: Shown as a question first (`.predict`): the reader orders the printed lines, then reveals.
+    predict: bool = False
 
     @property
     def where(self) -> str:
