@@ -15,16 +15,18 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
+from mkdocs.utils.meta import get_data
 
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
-from looplens.page_links import page_links
+from looplens.page_links import SHARE_META_KEY, page_links
 from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
 from looplens.sandbox import Limits, parse_size
+from looplens.site_ids import reject_clashing_ids
 from looplens.snippet import Snippet
 
 log = get_plugin_logger(__name__)
@@ -73,6 +75,13 @@ def _heading_ids(items: list[AnchorLink]) -> set[str]:
     return {item.id for item in items} | {
         anchor for item in items for anchor in _heading_ids(item.children)
     }
+
+
+def _shared_id(markdown: str) -> str | None:
+    """The id a generated share page explains, from its front matter; None for other pages."""
+    _, meta = get_data(markdown)
+    value = meta.get(SHARE_META_KEY)
+    return str(value) if value is not None else None
 
 
 class _ProgressLog:
@@ -142,11 +151,16 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool = TracePool(self.config.concurrency, run_options(self.config), cache)
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
+        pages = []
         for file in files.documentation_pages():
-            for snippet in self._collect(
-                file.content_string, self._page_path(config, file.src_uri)
-            ):
+            snippets = self._collect(file.content_string, self._page_path(config, file.src_uri))
+            pages.append((snippets, _shared_id(file.content_string)))
+            for snippet in snippets:
                 self._pool.submit(snippet)
+        try:
+            reject_clashing_ids(pages)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
         return files
 
     def on_page_markdown(
