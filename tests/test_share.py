@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -110,6 +111,7 @@ markdown_extensions:
   - pymdownx.tabbed:
       alternate_style: true
 plugins:
+  - search
   - gen-files:
       scripts:
         - {script}
@@ -174,6 +176,10 @@ def test_a_share_page_is_built_with_its_run_meta_tags_and_a_link_back(
     share_link = article.select_one('div[data-looplens-id="first"] a.looplens-share')
     assert share_link is not None and share_link["href"] == "../../explain/first/"
     assert article.select('nav a[href*="explain"]') == []
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    locations = [entry["location"] for entry in index["docs"]]
+    assert any(location.startswith("node/timers/") for location in locations)
+    assert not any(location.startswith("explain/") for location in locations)
 
 
 def test_generating_twice_gives_byte_identical_share_pages(
