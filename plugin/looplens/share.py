@@ -17,6 +17,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import IO
 
 from mkdocs.utils.meta import get_data
 
@@ -58,14 +59,14 @@ def share_pages(pages: Iterable[tuple[str, str]]) -> list[SharePage]:
 
 def write_share_pages(
     pages: Iterable[tuple[str, str]],
-    open_file: Callable[..., object],
+    open_file: Callable[[str, str], IO[str]],
     set_edit_path: Callable[[str, str], None],
 ) -> list[SharePage]:
     """Write every share page through mkdocs-gen-files' `open` and point its edit link at the
     article (the page itself is generated; the article is what to edit)."""
     written = share_pages(pages)
     for page in written:
-        with open_file(page.path, "w") as out:  # type: ignore[attr-defined]
+        with open_file(page.path, "w") as out:
             out.write(page.markdown)
         set_edit_path(page.path, page.article)
     return written
@@ -134,7 +135,7 @@ def _share_page(
     body = [
         meta,
         "",
-        f"# {_HEADING_ATTRS.sub('', heading)}",
+        f"# {_relinked(heading, article)}",
         "",
         *([_relinked(text, article), ""] if text else []),
         opening,
