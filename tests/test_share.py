@@ -91,6 +91,12 @@ def test_a_long_paragraph_is_cut_at_a_word() -> None:
     assert share.title == "Long", "the article title alone when the heading is the article's"
 
 
+def test_quotes_in_a_description_cannot_end_its_attribute() -> None:
+    page = '# Q\n\nFour ways to say "later", and "now.\n\n```js {#q .trace}\nx\n```\n'
+    (share,) = share_pages([("q.md", page)])
+    assert share.description == "Four ways to say “later”, and ”now."
+
+
 def test_share_pages_are_not_shared_again() -> None:
     (share,) = share_pages([("a.md", "# A\n\n```js {#a .trace}\nx\n```\n")])
     again = share_pages(

@@ -179,7 +179,10 @@ def _plain(markdown: str) -> str:
     text = re.sub(r"<[^>]+>", "", text)
     text = re.sub(r"(\*\*|__|\*|`)", "", text)
     text = re.sub(r"(?<!\w)_(?=\S)|(?<=\S)_(?!\w)", "", text)
-    return html.unescape(" ".join(text.split()))
+    text = html.unescape(" ".join(text.split()))
+    # Typographic quotes: Material writes the description into an attribute without escaping it,
+    # where a straight double quote would end the attribute.
+    return re.sub(r'"([^"]*)"', r"“\1”", text).replace('"', "”")
 
 
 def _trimmed(text: str) -> str:
