@@ -77,7 +77,10 @@ def test_a_fence_in_a_tab_takes_the_paragraph_above_the_tab_and_loses_its_indent
     in_tab = share_pages([("node/timers.md", ARTICLE)])[1]
     # the heading above is still "Which comes first?" (a comment in a fence is no heading)
     assert in_tab.title == "Which comes first? — Timers and promises"
-    assert in_tab.description.startswith("A snippet from “Timers and promises”")
+    # no paragraph right above the tab: the article's introduction describes it
+    assert in_tab.description == "Some introduction."
+    (bare,) = share_pages([("bare.md", "# Bare\n\n```js {#bare .trace}\nx\n```\n")])
+    assert bare.description.startswith("A snippet from “Bare”, run when the site was built")
     assert '\n```js {#in-tab .trace .predict}\nconsole.log("a");\n' in in_tab.markdown
 
 

@@ -87,9 +87,12 @@ def _pages_of_article(src_uri: str, markdown: str) -> list[SharePage]:
         if number not in in_fence and (match := _HEADING.match(line))
     ]
     _, meta = get_data(markdown)
+    title_line = next((number for number, level, _ in headings if level == 1), None)
     article_title = str(meta.get("title") or "") or next(
         (_plain(text) for _, level, text in headings if level == 1), src_uri
     )
+    # Where no paragraph leads to the fence, the article's introduction describes it best.
+    introduction = _plain(" ".join(_introduction(lines, title_line, in_fence)))
     result = []
     for fence in fences:
         if TRACE_CLASS not in fence.classes or not fence.id or not fence.closed:
@@ -97,13 +100,16 @@ def _pages_of_article(src_uri: str, markdown: str) -> list[SharePage]:
         above = [text for number, _, text in headings if number < fence.line]
         heading = above[-1] if above else article_title
         paragraph = _paragraph_before(lines, fence.line, in_fence)
-        result.append(_share_page(src_uri, article_title, heading, paragraph, fence, lines))
+        result.append(
+            _share_page(src_uri, article_title, introduction, heading, paragraph, fence, lines)
+        )
     return result
 
 
 def _share_page(
     article: str,
     article_title: str,
+    introduction: str,
     heading: str,
     paragraph: list[str],
     fence: Fence,
@@ -114,7 +120,7 @@ def _share_page(
     section = _plain(heading)
     title = section if section == article_title else f"{section} — {article_title}"
     text = " ".join(paragraph)
-    description = _trimmed(_plain(text)) or (
+    description = _trimmed(_plain(text) or introduction) or (
         f"A snippet from “{article_title}”, run when the site was built: "
         "its real output, line by line, with the queue each line ran from."
     )
@@ -152,24 +158,39 @@ def _share_page(
 def _paragraph_before(lines: list[str], fence_line: int, in_fence: set[int]) -> list[str]:
     """The lines of the paragraph that ends right above the fence (or above the tab or
     admonition it sits in); [] when a heading, a table or another fence is there instead."""
-
-    def is_text(index: int) -> bool:
-        line = lines[index]
-        return not (
-            (index + 1) in in_fence
-            or not line.strip(" \t>")
-            or _HEADING.match(line.lstrip(" \t>"))
-            or _CONTAINER.match(line)
-            or line.lstrip(" \t>").startswith("|")
-        )
-
     index = fence_line - 2
     while index >= 0 and (not lines[index].strip(" \t>") or _CONTAINER.match(lines[index])):
         index -= 1
     end = index
-    while index >= 0 and is_text(index):
+    while index >= 0 and _is_text(lines, index, in_fence):
         index -= 1
     return [line.strip().lstrip("> \t") for line in lines[index + 1 : end + 1]]
+
+
+def _introduction(lines: list[str], title_line: int | None, in_fence: set[int]) -> list[str]:
+    """The paragraph right under the article's title (1-based line), if it has one."""
+    if title_line is None:
+        return []
+    index = title_line
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    start = index
+    while index < len(lines) and _is_text(lines, index, in_fence):
+        index += 1
+    return [line.strip() for line in lines[start:index]]
+
+
+def _is_text(lines: list[str], index: int, in_fence: set[int]) -> bool:
+    """Whether a line (0-based) belongs to a paragraph: no blank, heading, tab or admonition
+    marker, table row or fenced line."""
+    line = lines[index]
+    return not (
+        (index + 1) in in_fence
+        or not line.strip(" \t>")
+        or _HEADING.match(line.lstrip(" \t>"))
+        or _CONTAINER.match(line)
+        or line.lstrip(" \t>").startswith("|")
+    )
 
 
 def _plain(markdown: str) -> str:
