@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
+# mkdocs-gen-files prints its own notice about it (from the properdocs package).
+export DISABLE_MKDOCS_2_WARNING := true
 
 .PHONY: serve build test lint clean
 
@@ -22,12 +24,12 @@ build: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugin tests benchmarks
-	$(BIN)/ruff format --check plugin tests benchmarks
+	$(BIN)/ruff check plugin tests benchmarks tools
+	$(BIN)/ruff format --check plugin tests benchmarks tools
 	$(BIN)/mypy
 
 test: $(STAMP)
-	$(BIN)/ruff check plugin tests benchmarks
+	$(BIN)/ruff check plugin tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -22,6 +22,8 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from looplens.share import share_pages
+
 PROJECT = Path(__file__).parent.parent
 MERMAID_VERSION = "11.17.2"
 MERMAID_CACHE = PROJECT / ".cache" / "test-assets" / f"mermaid-{MERMAID_VERSION}.min.js"
@@ -49,6 +51,18 @@ console.log("End");
 ```js {#timers-by-delay .trace}
 setTimeout(() => console.log("late"), 10);
 setTimeout(() => console.log("soon"), 0);
+```
+"""
+
+
+PREDICT_PAGE = """\
+# Predict
+
+```js {#guess-the-order .trace .predict}
+setTimeout(() => console.log("timeout"), 0);
+Promise.resolve().then(() => console.log("promise"));
+process.nextTick(() => console.log("tick"));
+console.log("sync");
 ```
 """
 
@@ -129,6 +143,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "docs" / "js").mkdir(parents=True)
     (root / "docs" / "index.md").write_text(PAGE)
     (root / "docs" / "player.md").write_text(PLAYER_PAGE)
+    (root / "docs" / "predict.md").write_text(PREDICT_PAGE)
     shutil.copy(mermaid_script(), root / "docs" / "js" / "mermaid.min.js")
     (root / "mkdocs.yml").write_text(
         # font: false keeps Material from asking Google for fonts: the test runs offline.
@@ -292,6 +307,11 @@ def build_real_site(folder: Path, url: str) -> str:
 OFFLINE_ONLY = "https://api.github.com/"
 
 
+SETTLED = """() => !document.querySelector(
+    'pre.mermaid, .looplens-player:not([data-mounted]),'
+    + ' .looplens[data-looplens-predict]:not([data-predict-mounted])')"""
+
+
 def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None:
     docs = Path(load_config(str(PROJECT / "mkdocs.yml")).docs_dir)
     pages = sorted(
@@ -299,12 +319,25 @@ def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None
         for path in docs.rglob("*.md")
         if path.name != "index.md"
     )
+    # and every generated share page (explain/<id>/), one per traced snippet
+    shared = [
+        page.path.removesuffix(".md") + "/"
+        for page in share_pages(
+            (path.relative_to(docs).as_posix(), path.read_text(encoding="utf-8"))
+            for path in docs.rglob("*.md")
+        )
+    ]
+    assert shared, "the site's snippets have share pages"
     errors: list[str] = []
     page = new_page(browser, errors)
     players = 0
-    for path in ["", *pages]:
-        response = page.goto(real_site + path, wait_until="networkidle")
+    for path in ["", *pages, *shared]:
+        response = page.goto(real_site + path, wait_until="load")
         assert response is not None and response.ok, f"{path} did not load"
+        # Done when every diagram is drawn (Material swaps each <pre class="mermaid"> for its
+        # drawing) and every widget mounted: sooner than waiting for the network to be idle,
+        # which matters over a hundred pages.
+        page.wait_for_function(SETTLED, timeout=15_000)
         players += page.locator(".looplens-player-bar").count()
     assert players > 0, "the site's traced snippets have players"
     # Material's instant navigation swaps the page in place: the new page's players still mount.
@@ -315,5 +348,141 @@ def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None
     page.wait_for_url(real_site + pages[0])
     assert page.evaluate("window.looplensSamePage"), "Material's instant navigation was not used"
     page.locator(".looplens-player-bar").first.wait_for(state="attached")
+    # and so do the questions of predict-the-output snippets
+    page.locator('a.md-nav__link[href$="node/async-await-puzzles/"]').first.click()
+    page.wait_for_url(real_site + "node/async-await-puzzles/")
+    page.locator(".looplens-predict").first.wait_for(state="attached")
+    assert page.evaluate("window.looplensSamePage"), "Material's instant navigation was not used"
+    page.close()
+    assert [error for error in errors if OFFLINE_ONLY not in error] == []
+
+
+QUESTION = (
+    "block => [...block.querySelectorAll('.looplens-predict-lines li code')]"
+    ".map(c => c.textContent)"
+)
+REAL_OUTPUT = (
+    "block => [...block.querySelectorAll('.looplens-output tbody tr td:nth-child(2)')]"
+    ".map(c => c.textContent)"
+)
+
+
+def test_a_predict_snippet_asks_first_then_reveals_the_real_run(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site + "predict/")
+    block = page.locator('div.looplens[data-looplens-id="guess-the-order"]')
+    run = block.locator(".looplens-run")
+    assert not run.is_visible(), "the run stays hidden until the reader reveals it"
+    real = block.evaluate(REAL_OUTPUT)
+    assert sorted(block.evaluate(QUESTION)) == sorted(real)
+    assert block.evaluate(QUESTION) != real, "the question never starts in the right order"
+
+    status = block.locator(".looplens-predict-status")
+    block.locator(".looplens-predict-check").click()
+    in_place = sum(a == b for a, b in zip(block.evaluate(QUESTION), real, strict=True))
+    assert status.text_content() == f"{in_place} of 4 lines are in the right place."
+
+    # Order the lines with the keyboard only: the focus follows a moved line, so pressing Enter
+    # again moves it on.
+    for position, text in enumerate(real):
+        current = block.evaluate(QUESTION).index(text)
+        if current == position:
+            continue
+        block.locator(".looplens-predict-lines li").nth(current).locator(
+            ".looplens-predict-up"
+        ).focus()
+        for _ in range(current - position):
+            page.keyboard.press("Enter")
+    assert block.evaluate(QUESTION) == real
+    page.keyboard.press("Tab")  # on to the next control; the order does not change
+    block.locator(".looplens-predict-check").focus()
+    page.keyboard.press("Enter")
+    assert status.text_content() == "All 4 lines are in the right place."
+
+    block.locator(".looplens-predict-reveal").click()
+    assert run.is_visible()
+    answer = block.locator(".looplens-predict-answer li")
+    assert answer.locator("code").all_text_contents() == real
+    queues = block.evaluate(
+        "block => [...block.querySelectorAll('.looplens-output tbody tr td:nth-child(4)')]"
+        ".map(c => c.textContent)"
+    )
+    assert answer.locator(".looplens-queue").all_text_contents() == queues
+    assert answer.locator(".looplens-predict-mark").all_text_contents() == ["✓"] * 4
+    assert all(
+        note.strip() for note in answer.locator(".looplens-predict-note").all_text_contents()
+    )
+    assert status.text_content() == "You had 4 of 4 lines in the right place."
+    page.close()
+    assert errors == []
+
+
+def test_without_javascript_a_predict_snippet_shows_the_whole_run(site: str, browser: Any) -> None:
+    page = browser.new_page(java_script_enabled=False)
+    page.goto(site + "predict/")
+    block = page.locator('div.looplens[data-looplens-id="guess-the-order"]')
+    assert block.locator(".looplens-run").is_visible()
+    assert block.locator(".looplens-output tbody tr").count() == 4
+    assert block.locator(".looplens-predict").count() == 0
+    page.close()
+
+
+def test_the_question_fits_a_phone_and_its_buttons_a_finger(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors, viewport={"width": 360, "height": 740}, has_touch=True)
+    page.goto(site + "predict/")
+    block = page.locator('div.looplens[data-looplens-id="guess-the-order"]')
+    first = block.evaluate(QUESTION)[0]
+    down = block.locator(".looplens-predict-down").first
+    box = down.bounding_box()
+    assert box is not None and box["width"] >= 40 and box["height"] >= 40
+    down.tap()
+    assert block.evaluate(QUESTION)[1] == first
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.close()
+    assert errors == []
+
+
+def meta_tags(page: Any) -> dict[str, str]:
+    return dict(
+        page.evaluate(
+            "() => Object.fromEntries([...document.querySelectorAll('meta[content]')]"
+            ".map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))"
+        )
+    )
+
+
+def test_a_share_page_previews_well_and_plays_its_run(real_site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    # An article's caption links to the snippet's own page.
+    page.goto(real_site + "node/async-await-puzzles/")
+    page.locator('div.looplens[data-looplens-id="puz-classic"] a.looplens-share').click()
+    page.wait_for_url(real_site + "explain/puz-classic/")
+    meta = meta_tags(page)
+    assert meta["og:title"].startswith("The classic: async1, async2, promise1, promise2")
+    assert meta["og:description"] == meta["description"] != ""
+    assert meta["og:url"] == real_site + "explain/puz-classic/"
+    assert meta["twitter:card"] == "summary_large_image"
+    image = meta["og:image"]
+    assert image == real_site + "assets/looplens-card.png", "an absolute URL from site_url"
+    card = page.request.get(image)
+    assert card.ok and card.body()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a PNG's width and height are the first fields of its IHDR chunk
+    assert int.from_bytes(card.body()[16:20]) == 1200 and int.from_bytes(card.body()[20:24]) == 630
+    block = page.locator('div.looplens[data-looplens-id="puz-classic"]')
+    # the snippet is a question here too; its run is there once revealed
+    block.locator(".looplens-predict-reveal").click()
+    block.locator("label", has_text="Step through").click()
+    player = block.locator(".looplens-player")
+    player.locator(".looplens-player-forward").click()
+    assert player.locator(".looplens-player-position").text_content() == "step 2 / " + str(
+        player.evaluate("p => JSON.parse(p.dataset.trace).events.length")
+    )
+    # the answers' glossary links land on the queue's entry
+    block.locator(".looplens-predict-note a").first.click()
+    page.wait_for_url(real_site + "glossary/#queue-sync")
+    assert page.locator("#queue-sync").count() == 1
     page.close()
     assert [error for error in errors if OFFLINE_ONLY not in error] == []

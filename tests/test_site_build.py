@@ -219,12 +219,12 @@ def test_a_snippet_id_equal_to_a_heading_id_is_a_warning(
 ) -> None:
     config_file = make_site(tmp_path)
     (tmp_path / "docs" / "same.md").write_text(
-        "# Same\n\n## Order\n\n```js {#order .trace}\nconsole.log(1)\n```\n"
+        "# Same\n\n## Order two\n\n```js {#order-two .trace}\nconsole.log(1)\n```\n"
     )
     with caplog.at_level(logging.WARNING), pytest.raises(Abort):
         build_site(config_file, strict=True)
     assert any(
-        "docs/same.md: snippet id 'order' is also the id of a heading" in record.getMessage()
+        "docs/same.md: snippet id 'order-two' is also the id of a heading" in record.getMessage()
         for record in caplog.records
     )
 

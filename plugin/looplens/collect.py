@@ -37,6 +37,7 @@ TRACE_CLASS = "trace"
 EXPECT_CLASS = "expect"
 #: A traced fence whose output holds measured figures (wall-clock times): they vary per build.
 MEASURED_CLASS = "measured"
+PREDICT_CLASS = "predict"
 
 _OPENING = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INFO = re.compile(r"^[ \t]*\.?(?P<lang>[\w#.+-]+)?[ \t]*(?:\{(?P<attrs>.*)\})?[ \t]*$")
@@ -183,6 +184,7 @@ def _snippet(
         limits,
         allow,
         measured=MEASURED_CLASS in fence.classes,
+        predict=PREDICT_CLASS in fence.classes,
     )
 
 

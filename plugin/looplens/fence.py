@@ -16,8 +16,9 @@ from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
 from looplens.cache import TraceCache
-from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, TRACE_CLASS
+from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, PREDICT_CLASS, TRACE_CLASS
 from looplens.expectation import Verdict
+from looplens.page_links import PageLinks
 from looplens.render_block import render_snippet
 from looplens.render_cache import render_key
 from looplens.snippet import FENCE_LANGUAGES, Snippet
@@ -25,6 +26,9 @@ from looplens.trace import Trace
 
 #: Fence languages handed to this formatter; a fence without `.trace` renders as usual.
 TRACED_FENCE_NAMES = (*FENCE_LANGUAGES, "text")
+
+#: Classes that speak to looplens, not to the highlighter: kept off the code block.
+_FENCE_ONLY_CLASSES = (TRACE_CLASS, MEASURED_CLASS, PREDICT_CLASS)
 
 _HIGHLIGHT_LANGUAGE = {"javascript": "js", "python": "python"}
 
@@ -50,16 +54,20 @@ class FenceRenderer:
         self._page = ""
         self._snippets: dict[str, TracedSnippet] = {}
         self._rendered: set[str] = set()
+        self._links = PageLinks()
         self._cache: TraceCache | None = None
 
     def use_cache(self, cache: TraceCache | None) -> None:
         """Keep drawn blocks in `cache` and look them up there (None: draw every block)."""
         self._cache = cache
 
-    def start_page(self, page: str, snippets: dict[str, TracedSnippet]) -> None:
+    def start_page(
+        self, page: str, snippets: dict[str, TracedSnippet], links: PageLinks | None = None
+    ) -> None:
         self._page = page
         self._snippets = snippets
         self._rendered = set()
+        self._links = links or PageLinks()
 
     def anchor_ids(self) -> set[str]:
         """The ids of the snippets rendered on the page so far."""
@@ -97,17 +105,30 @@ class FenceRenderer:
             traced.snippet.source.rstrip("\n"),
             _HIGHLIGHT_LANGUAGE[traced.snippet.language],
             {"title": traced.snippet.filename, **options},
-            classes=[name for name in classes if name not in (TRACE_CLASS, MEASURED_CLASS)],
+            classes=[name for name in classes if name not in _FENCE_ONLY_CLASSES],
             id_value="",
             attrs={},
         )
         self._rendered.add(traced.snippet.id)
+        glossary_url = self._links.glossary
+        share_url = self._links.share_url(traced.snippet.id)
+
+        def draw() -> str:
+            return render_snippet(
+                traced.snippet,
+                traced.trace,
+                code,
+                traced.verdict,
+                glossary_url=glossary_url,
+                share_url=share_url,
+            )
+
         if self._cache is None or traced.digest is None:
-            return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
-        key = render_key(traced.digest, traced.snippet, code)
+            return draw()
+        key = render_key(traced.digest, traced.snippet, code, f"{glossary_url}\0{share_url}")
         block = self._cache.get_rendered(key)
         if block is None:
-            block = render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+            block = draw()
             self._cache.put_rendered(key, block)
         return block
 

@@ -15,14 +15,18 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
+from mkdocs.utils.meta import get_data
 
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
+from looplens.page_links import SHARE_META_KEY, page_links
+from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
 from looplens.sandbox import Limits, parse_size
+from looplens.site_ids import reject_clashing_ids
 from looplens.snippet import Snippet
 
 log = get_plugin_logger(__name__)
@@ -32,6 +36,8 @@ _STYLESHEET = Path(__file__).parent / "assets" / "looplens.css"
 _STYLESHEET_URI = "assets/looplens/looplens.css"
 _PLAYER = Path(__file__).parent / "assets" / "looplens-player.js"
 _PLAYER_URI = "assets/looplens/looplens-player.js"
+_PREDICT = Path(__file__).parent / "assets" / "looplens-predict.js"
+_PREDICT_URI = "assets/looplens/looplens-predict.js"
 
 
 class LooplensConfig(Config):
@@ -53,6 +59,8 @@ class LooplensConfig(Config):
     """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+    glossary = c.Type(str, default="glossary.md")
+    """The page (in docs/) whose queue table has `queue-<name>` anchors; "" for none."""
 
 
 def run_options(config: LooplensConfig) -> Limits:
@@ -67,6 +75,13 @@ def _heading_ids(items: list[AnchorLink]) -> set[str]:
     return {item.id for item in items} | {
         anchor for item in items for anchor in _heading_ids(item.children)
     }
+
+
+def _shared_id(markdown: str) -> str | None:
+    """The id a generated share page explains, from its front matter; None for other pages."""
+    _, meta = get_data(markdown)
+    value = meta.get(SHARE_META_KEY)
+    return str(value) if value is not None else None
 
 
 class _ProgressLog:
@@ -119,8 +134,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         fences["custom_fences"] = [*theirs, *ours]
         if _STYLESHEET_URI not in config.extra_css:
             config.extra_css.append(_STYLESHEET_URI)
-        if _PLAYER_URI not in config.extra_javascript:
-            config.extra_javascript.append(_PLAYER_URI)
+        for script in (_PLAYER_URI, _PREDICT_URI):
+            if script not in config.extra_javascript:
+                config.extra_javascript.append(script)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files | None:
@@ -128,6 +144,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return files
         files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
         files.append(File.generated(config, _PLAYER_URI, abs_src_path=str(_PLAYER)))
+        files.append(File.generated(config, _PREDICT_URI, abs_src_path=str(_PREDICT)))
         self._started = time.perf_counter()
         self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
@@ -135,11 +152,16 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._renderer.use_cache(cache)
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
+        pages = []
         for file in files.documentation_pages():
-            for snippet in self._collect(
-                file.content_string, self._page_path(config, file.src_uri)
-            ):
+            snippets = self._collect(file.content_string, self._page_path(config, file.src_uri))
+            pages.append((snippets, _shared_id(file.content_string)))
+            for snippet in snippets:
                 self._pool.submit(snippet)
+        try:
+            reject_clashing_ids(pages)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
         return files
 
     def on_page_markdown(
@@ -151,7 +173,8 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         traced = {}
         for snippet in self._collect(markdown, page_path):
             traced[snippet.id] = self._trace_and_check(snippet)
-        self._renderer.start_page(page_path, traced)
+        links = page_links(page.file, files, self.config.glossary, traced)
+        self._renderer.start_page(page_path, traced, links)
         return markdown
 
     def on_page_content(
@@ -216,6 +239,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         assert self._pool is not None
         try:
             trace = self._pool.result(snippet)
+        except LooplensError as error:
+            raise PluginError(str(error)) from error
+        try:
+            check_predictable(snippet, trace)
         except LooplensError as error:
             raise PluginError(str(error)) from error
         verdict = verify(snippet, trace)

@@ -13,12 +13,23 @@ from html import escape
 from looplens.expectation import Verdict
 from looplens.render_mermaid import render_mermaid
 from looplens.render_player import render_player
+from looplens.render_predict import predict_attribute
 from looplens.render_table import render_table
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
 
-def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verdict | None) -> str:
+def render_snippet(
+    snippet: Snippet,
+    trace: Trace,
+    code_html: str,
+    verdict: Verdict | None,
+    *,
+    glossary_url: str | None = None,
+    share_url: str | None = None,
+) -> str:
+    """The block; the URLs (relative to the page) are the glossary, for a question's answers, and
+    the snippet's own share page."""
     tabs = [
         ("Output", render_table(trace)),
         (
@@ -32,12 +43,13 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verd
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
         f'<div class="looplens" data-looplens-id="{snippet.id}"'
         + (" data-looplens-measured" if snippet.measured else "")
+        + (predict_attribute(snippet, trace, glossary_url) if snippet.predict else "")
         + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
-        _caption(snippet, trace),
+        _caption(snippet, trace, share_url),
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
@@ -80,7 +92,7 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
     )
 
 
-def _caption(snippet: Snippet, trace: Trace) -> str:
+def _caption(snippet: Snippet, trace: Trace, share_url: str | None) -> str:
     status = f"exit code {trace.exit_code}"
     truncated = " · trace truncated" if trace.truncated else ""
     measured = (
@@ -88,8 +100,14 @@ def _caption(snippet: Snippet, trace: Trace) -> str:
         if snippet.measured
         else ""
     )
+    share = (
+        f' · <a class="looplens-share" href="{escape(share_url, quote=True)}" '
+        'title="This run on a page of its own, to share">share</a>'
+        if share_url
+        else ""
+    )
     return (
         f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
         f'{truncated}{measured} · <a class="looplens-permalink" href="#{snippet.id}" '
-        f'title="Link to this run">#{snippet.id}</a></p>'
+        f'title="Link to this run">#{snippet.id}</a>{share}</p>'
     )

@@ -1,8 +1,8 @@
 """Names of rendered runs: the run's block is drawn once and looked up by later builds.
 
 Drawing a block (table, diagram, player) is most of what a warm build adds to a plain one, and
-it is a pure function of the trace's content, the fence as written, the block's highlighted code
-and the renderers' own code. A key covering all four never names a stale block.
+it is a pure function of the trace's content, the fence as written, the block's highlighted code,
+its links and the renderers' own code. A key covering all five never names a stale block.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def renderer_digest() -> str:
     return digest.hexdigest()
 
 
-def render_key(trace_content: str, snippet: Snippet, code_html: str) -> str:
+def render_key(trace_content: str, snippet: Snippet, code_html: str, links: str) -> str:
     """The name of a block drawn from the trace whose content has the digest `trace_content`;
-    the snippet's fields (its id, its expectation) and its highlighted code are part of it."""
-    parts = (renderer_digest(), trace_content, repr(snippet), code_html)
+    the snippet's fields (its id, its expectation), its highlighted code and the links it holds
+    (relative to its page) are part of it."""
+    parts = (renderer_digest(), trace_content, repr(snippet), code_html, links)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -72,6 +72,8 @@ class Snippet:
     #: The output holds figures measured on the build machine, so it differs from build to build;
     #: the page says so, and the reproducibility check leaves such a block out.
     measured: bool = False
+    #: Shown as a question first (`.predict`): the reader orders the printed lines, then reveals.
+    predict: bool = False
 
     @property
     def where(self) -> str:

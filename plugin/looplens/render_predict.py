@@ -1,0 +1,95 @@
+"""The data of a predict-the-output question (`.predict`): the real printed lines, the order the
+reader first sees them in, and a one-line note on each queue they ran from.
+
+The question itself is built in the browser (assets/looplens-predict.js) from this data, so a page
+read without JavaScript still shows the whole run. The lines and queues come from the Trace alone;
+the starting order is a shuffle seeded by the snippet's id, so every build writes the same page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from html import escape
+from typing import Any
+
+from looplens.errors import SnippetError
+from looplens.render_table import scheduled_by
+from looplens.snippet import Snippet
+from looplens.trace import Trace
+
+#: One line on what each queue holds, shown next to every revealed line. The glossary's queue
+#: table says the same at more length, under the anchor `glossary_anchor(queue)`.
+QUEUE_NOTES: dict[str, str] = {
+    "sync": "The main script itself, run top to bottom before any callback.",
+    "nextTick": "A process.nextTick callback: drained after the current callback, "
+    "before promise reactions.",
+    "microtask": "A promise reaction (.then, the code after await) or queueMicrotask: "
+    "all run before the loop moves on.",
+    "timers": "A setTimeout or setInterval callback, run in the timers phase once its delay "
+    "has passed.",
+    "check": "A setImmediate callback, run in the check phase, right after polling for I/O.",
+    "poll": "An I/O callback (files, sockets, DNS, thread-pool work), run when the operation "
+    "completes.",
+    "close": "A close callback of a handle, such as a socket's 'close' event.",
+    "task": "A step of an asyncio task: its coroutine runs until it really waits.",
+    "callback": "A call_soon callback, run by the loop in the order it was scheduled.",
+    "timer": "A call_later or call_at callback, run once its time has come.",
+    "done_callback": "A callback added with Future.add_done_callback, run once the future is done.",
+    "thread": "Printed from another thread (to_thread, run_in_executor), beside the loop.",
+}
+
+
+def glossary_anchor(queue: str) -> str:
+    """The id of a queue's row in the glossary: `queue-nexttick`, `queue-done_callback`."""
+    return "queue-" + queue.lower()
+
+
+def check_predictable(snippet: Snippet, trace: Trace) -> None:
+    """A question needs at least two different lines to put in order; raises SnippetError."""
+    if snippet.predict and len({line.text for line in trace.lines}) < 2:
+        raise SnippetError(
+            f"{snippet.where}: a .predict snippet must print at least two different lines "
+            f"(this run printed {len(trace.lines)}): there is no order to guess"
+        )
+
+
+def starting_order(snippet_id: str, texts: list[str]) -> list[int]:
+    """Indices of the lines in the order the question shows them: a shuffle seeded by the id,
+    never one that already reads as the real output."""
+    order = sorted(
+        range(len(texts)),
+        key=lambda index: hashlib.sha256(f"{snippet_id}\0{index}".encode()).hexdigest(),
+    )
+    if [texts[index] for index in order] == texts:
+        # Turning a sequence by one place leaves it unchanged only when all its items are equal,
+        # which check_predictable rules out.
+        order = order[1:] + order[:1]
+    return order
+
+
+def predict_data(snippet: Snippet, trace: Trace, glossary_url: str | None) -> dict[str, Any]:
+    """What the question needs: lines in real order, the starting order, and each queue's note."""
+    texts = [line.text for line in trace.lines]
+    used = list(dict.fromkeys(line.queue for line in trace.lines))
+    return {
+        "lines": [
+            [line.text, line.stream, line.queue, scheduled_by(line, trace)] for line in trace.lines
+        ],
+        "order": starting_order(snippet.id, texts),
+        "queues": {
+            queue: [
+                QUEUE_NOTES.get(queue, ""),
+                f"{glossary_url}#{glossary_anchor(queue)}" if glossary_url else "",
+            ]
+            for queue in used
+        },
+    }
+
+
+def predict_attribute(snippet: Snippet, trace: Trace, glossary_url: str | None) -> str:
+    """The question's data as an attribute of the block (not a script: see render_player)."""
+    data = json.dumps(
+        predict_data(snippet, trace, glossary_url), ensure_ascii=False, separators=(",", ":")
+    )
+    return f' data-looplens-predict="{escape(data, quote=True)}"'
