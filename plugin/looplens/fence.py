@@ -15,14 +15,18 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
-from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, TRACE_CLASS
+from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, NONDETERMINISTIC_CLASS, TRACE_CLASS
 from looplens.expectation import Verdict
+from looplens.orderings import OrderingsSeen
 from looplens.render_block import render_snippet
 from looplens.snippet import FENCE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
 #: Fence languages handed to this formatter; a fence without `.trace` renders as usual.
 TRACED_FENCE_NAMES = (*FENCE_LANGUAGES, "text")
+
+#: Classes that looplens reads from a traced fence; they do not reach the code block.
+_LOOPLENS_CLASSES = (TRACE_CLASS, MEASURED_CLASS, NONDETERMINISTIC_CLASS)
 
 _HIGHLIGHT_LANGUAGE = {"javascript": "js", "python": "python"}
 
@@ -36,6 +40,8 @@ class TracedSnippet:
     snippet: Snippet
     trace: Trace
     verdict: Verdict | None
+    #: For a nondeterministic snippet: its declared orderings and how often each was seen.
+    orderings: OrderingsSeen | None = None
 
 
 class FenceRenderer:
@@ -87,12 +93,12 @@ class FenceRenderer:
             traced.snippet.source.rstrip("\n"),
             _HIGHLIGHT_LANGUAGE[traced.snippet.language],
             {"title": traced.snippet.filename, **options},
-            classes=[name for name in classes if name not in (TRACE_CLASS, MEASURED_CLASS)],
+            classes=[name for name in classes if name not in _LOOPLENS_CLASSES],
             id_value="",
             attrs={},
         )
         self._rendered.add(traced.snippet.id)
-        return render_snippet(traced.snippet, traced.trace, code, traced.verdict)
+        return render_snippet(traced.snippet, traced.trace, code, traced.verdict, traced.orderings)
 
 
 def validate(

@@ -11,14 +11,22 @@ from __future__ import annotations
 from html import escape
 
 from looplens.expectation import Verdict
+from looplens.orderings import OrderingsSeen
 from looplens.render_mermaid import render_mermaid
+from looplens.render_orderings import render_orderings
 from looplens.render_player import render_player
 from looplens.render_table import render_table
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
 
-def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verdict | None) -> str:
+def render_snippet(
+    snippet: Snippet,
+    trace: Trace,
+    code_html: str,
+    verdict: Verdict | None,
+    orderings: OrderingsSeen | None = None,
+) -> str:
     tabs = [
         ("Output", render_table(trace)),
         (
@@ -31,11 +39,14 @@ def render_snippet(snippet: Snippet, trace: Trace, code_html: str, verdict: Verd
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
         f'<div class="looplens" data-looplens-id="{snippet.id}"'
-        + (" data-looplens-measured" if snippet.measured else "")
+        # A nondeterministic snippet's drawn run is one of several the build saw: it may differ
+        # from build to build, like measured figures.
+        + (" data-looplens-measured" if snippet.measured or snippet.nondeterministic else "")
         + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
+        render_orderings(orderings) if orderings else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
         _caption(snippet, trace),
         "</div>",
@@ -88,8 +99,9 @@ def _caption(snippet: Snippet, trace: Trace) -> str:
         if snippet.measured
         else ""
     )
+    order = " · one of several possible orderings" if snippet.nondeterministic else ""
     return (
         f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
-        f'{truncated}{measured} · <a class="looplens-permalink" href="#{snippet.id}" '
+        f'{truncated}{measured}{order} · <a class="looplens-permalink" href="#{snippet.id}" '
         f'title="Link to this run">#{snippet.id}</a></p>'
     )
