@@ -18,7 +18,7 @@ from looplens.errors import SnippetError
 from looplens.orderings import MARKED_RUNS, judge, printed_order, runs_for
 from looplens.render_block import render_snippet
 from looplens.snippet import Snippet
-from looplens.trace import Callback, PrintedLine, Trace
+from looplens.trace import Callback, Event, PrintedLine, Trace
 
 MARKED = """\
 ```js {#race .trace .nondeterministic}
@@ -186,7 +186,7 @@ def test_the_page_shows_each_ordering_with_its_count_marked_as_measured() -> Non
         "immediate  check\ntimeout    timers seen in 3 of 4 runs · the run drawn below",
         "timeout    timers\nimmediate  check seen in 1 of 4 runs",
     ]
-    assert "4 runs on the build machine printed these orderings" in orderings.get_text()
+    assert "Of 4 runs on the build machine; the counts change" in orderings.get_text()
     caption = page.select_one(".looplens-caption")
     assert caption is not None and "one of several possible orderings" in caption.get_text()
 
@@ -240,3 +240,28 @@ def test_an_unmarked_racy_snippet_fails_the_strict_build_naming_page_line_and_li
         "docs/index.md:3: snippet 'race': its printed order can change from run to run: "
         "setTimeout at line 1 (due after 1 ms) and setImmediate at line 2"
     ) in messages
+
+
+def test_runs_whose_silent_callbacks_swap_keep_their_verdict_and_say_so_on_the_page() -> None:
+    snippet = dataclasses.replace(collect(UNMARKED), source="")
+    printed = run("done")
+    silent = (
+        Callback(1, "poll", "new Worker", 5, 0, 0.0),
+        Callback(2, "microtask", ".then", 7, 0, 0.0),
+    )
+    one = dataclasses.replace(
+        printed,
+        callbacks=printed.callbacks + silent,
+        events=(Event("run", 0, 0.0), Event("run", 1, 0.0), Event("run", 2, 0.0)),
+    )
+    other = dataclasses.replace(one, events=(one.events[0], one.events[2], one.events[1]))
+    judgement = judge(snippet, [one, other, one])
+    assert judgement.verdict is None
+    assert (judgement.schedules, judge(snippet, [one, one]).schedules) == (2, 1)
+    html = render_snippet(snippet, judgement.shown, "", None, None, judgement.schedules)
+    page = BeautifulSoup(html, "html.parser")
+    block = page.select_one("div.looplens")
+    assert block is not None and block.has_attr("data-looplens-measured")
+    caption = page.select_one(".looplens-caption")
+    assert caption is not None
+    assert "callbacks ran in 2 different orders in this build's runs" in caption.get_text()

@@ -42,6 +42,8 @@ class TracedSnippet:
     verdict: Verdict | None
     #: For a nondeterministic snippet: its declared orderings and how often each was seen.
     orderings: OrderingsSeen | None = None
+    #: How many different schedules its runs had (see orderings.Judgement.schedules).
+    schedules: int = 1
 
 
 class FenceRenderer:
@@ -98,7 +100,9 @@ class FenceRenderer:
             attrs={},
         )
         self._rendered.add(traced.snippet.id)
-        return render_snippet(traced.snippet, traced.trace, code, traced.verdict, traced.orderings)
+        return render_snippet(
+            traced.snippet, traced.trace, code, traced.verdict, traced.orderings, traced.schedules
+        )
 
 
 def validate(

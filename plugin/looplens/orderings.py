@@ -11,6 +11,7 @@ order) that printed the first declared ordering that any run printed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class Judgement:
     verdict: Verdict | None
     #: For a marked snippet: the declared orderings with their counts.
     orderings: OrderingsSeen | None = None
+    #: How many different schedules (order in which callbacks ran, printing or not) the runs
+    #: had. Above 1 with a fixed printed order, the page still shows one run, and says so.
+    schedules: int = 1
 
 
 def runs_for(snippet: Snippet, site_runs: int) -> int:
@@ -70,13 +74,23 @@ def printed_order(snippet: Snippet, trace: Trace) -> Ordering:
     return tuple((line.stream, line.text) for line in trace.lines)
 
 
+def schedule(trace: Trace) -> tuple[tuple[str, str, str, int | None, str], ...]:
+    """The order in which callbacks were queued, ran and printed, each named by what it is (not
+    by its number or time): what the diagram and the player draw."""
+    named = {c.id: (c.queue, c.api, c.line, c.thread) for c in trace.callbacks}
+    return tuple(
+        (event.kind, *named.get(event.callback, ("", "", None, ""))) for event in trace.events
+    )
+
+
 def judge(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
     """The verdict on a snippet's runs (one or more) and the run to draw."""
     if not runs:
         raise ValueError(f"{snippet.where}: no run to judge")
-    if snippet.nondeterministic:
-        return _judge_marked(snippet, runs)
-    return _judge_unmarked(snippet, runs)
+    judge_runs = _judge_marked if snippet.nondeterministic else _judge_unmarked
+    judged = judge_runs(snippet, runs)
+    schedules = len({schedule(run) for run in runs})
+    return dataclasses.replace(judged, schedules=schedules) if schedules > 1 else judged
 
 
 def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:

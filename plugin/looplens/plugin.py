@@ -228,7 +228,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         judgement = judge(snippet, runs)
         if judgement.verdict is not None:
             log.warning(f"{snippet.where}: {judgement.verdict.message()}")
-        return TracedSnippet(snippet, judgement.shown, judgement.verdict, judgement.orderings)
+        return TracedSnippet(
+            snippet, judgement.shown, judgement.verdict, judgement.orderings, judgement.schedules
+        )
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
         # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.

@@ -26,6 +26,7 @@ def render_snippet(
     code_html: str,
     verdict: Verdict | None,
     orderings: OrderingsSeen | None = None,
+    schedules: int = 1,
 ) -> str:
     tabs = [
         ("Output", render_table(trace)),
@@ -39,16 +40,16 @@ def render_snippet(
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
         f'<div class="looplens" data-looplens-id="{snippet.id}"'
-        # A nondeterministic snippet's drawn run is one of several the build saw: it may differ
-        # from build to build, like measured figures.
-        + (" data-looplens-measured" if snippet.measured or snippet.nondeterministic else "")
+        # A nondeterministic snippet's drawn run (or one whose callbacks ran in another order in
+        # another run) is one of several the build saw: it may differ from build to build.
+        + (" data-looplens-measured" if _varies(snippet, schedules) else "")
         + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
         render_orderings(orderings) if orderings else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
-        _caption(snippet, trace),
+        _caption(snippet, trace, schedules),
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
@@ -91,7 +92,11 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
     )
 
 
-def _caption(snippet: Snippet, trace: Trace) -> str:
+def _varies(snippet: Snippet, schedules: int) -> bool:
+    return snippet.measured or snippet.nondeterministic or schedules > 1
+
+
+def _caption(snippet: Snippet, trace: Trace, schedules: int = 1) -> str:
     status = f"exit code {trace.exit_code}"
     truncated = " · trace truncated" if trace.truncated else ""
     measured = (
@@ -100,6 +105,11 @@ def _caption(snippet: Snippet, trace: Trace) -> str:
         else ""
     )
     order = " · one of several possible orderings" if snippet.nondeterministic else ""
+    if schedules > 1:
+        order += (
+            f" · callbacks ran in {schedules} different orders in this build's runs: "
+            "the diagram and the player show one of them"
+        )
     return (
         f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
         f'{truncated}{measured}{order} · <a class="looplens-permalink" href="#{snippet.id}" '

@@ -24,16 +24,17 @@ def render_orderings(orderings: OrderingsSeen) -> str:
         for position, declared in enumerate(orderings.declared)
     )
     varied = sum(1 for declared in orderings.declared if declared.seen) > 1
-    summary = (
-        f"{runs} runs on the build machine printed {'these orderings' if varied else 'one of them'}"
-        if runs > 1
-        else "one run on the build machine printed one of them"
-    )
+    if runs == 1:
+        summary = "The build machine ran it once"
+    elif varied:
+        summary = f"Of {runs} runs on the build machine"
+    else:
+        summary = f"All {runs} runs on the build machine printed the same one this time"
     return (
         '<div class="admonition question looplens-orderings" data-looplens-measured>'
         '<p class="admonition-title">The order of this output is not fixed</p>'
         "<p>Each run may print any of these orderings. "
-        f"{summary}; the counts change from build to build:</p>"
+        f"{summary}; the counts change from build to build.</p>"
         f"<ol>{items}</ol></div>"
     )
 
