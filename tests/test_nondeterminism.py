@@ -201,3 +201,41 @@ def test_python_threads_that_finish_at_the_same_time_race() -> None:
 )
 def test_python_look_alikes_are_not_races(source: str) -> None:
     assert races("python", source) == ()
+
+
+TIMER_AND_THREAD = """\
+import asyncio
+import time
+
+
+async def timer():
+    await asyncio.sleep(0.05)
+    print("timer")
+
+
+async def thread():
+    await asyncio.to_thread(time.sleep, 0.05)
+    print("thread")
+
+
+async def main():
+    await asyncio.gather(timer(), thread())
+
+
+asyncio.run(main())
+"""
+
+
+def test_python_timer_and_thread_due_at_the_same_time_race() -> None:
+    (race,) = races("python", TIMER_AND_THREAD)
+    assert race.rule == "timer-vs-thread"
+    assert (race.first.line, race.second.api, race.second.line) == (6, "to_thread", 11)
+    assert "due at the same time (50 ms)" in race.explanation
+
+
+def test_python_timer_and_thread_really_flip(tmp_path: Path) -> None:
+    assert len(orders_seen(tmp_path, "python", TIMER_AND_THREAD, runs=30)) > 1
+
+
+def test_python_timer_and_a_longer_thread_are_not_a_race() -> None:
+    assert races("python", TIMER_AND_THREAD.replace("time.sleep, 0.05", "time.sleep, 0.2")) == ()

@@ -19,6 +19,9 @@ The rules, each shown flipping by a snippet in tests/test_nondeterminism.py:
 - Python, executor completions: two or more `to_thread` / `run_in_executor` calls pending at once,
   due at the same logical time, whose completions wake different tasks (or callbacks) that print.
   Steps of one task are sequential whatever order the threads finish in, so they are left out.
+- Python, timer against thread: a callback woken by a timer (asyncio.sleep, call_later) and a
+  thread's completion, due at the same logical time, in different tasks, both printing. The
+  thread's time is real however the clock runs, so which comes first is up to the machine.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import combinations
 
-from looplens.trace import Callback, Trace
+from looplens.trace import MAIN_THREAD, Callback, Trace
 
 #: Node APIs whose work runs on libuv's thread pool and completes in the poll phase.
 _THREAD_POOL_APIS = (
@@ -72,7 +75,7 @@ def recognise_races(trace: Trace, source: str = "") -> tuple[Race, ...]:
         if not _POOL_OF_ONE.search(source):
             found += _thread_pool_completions(view)
     else:
-        found = list(_executor_completions(view))
+        found = [*_executor_completions(view), *_timer_against_thread(view)]
     return tuple(found)
 
 
@@ -184,9 +187,11 @@ def _reaction_prints(view: _TraceView, completion: Callback) -> bool:
     )
 
 
-def _executor_completions(view: _TraceView) -> Iterator[Race]:
-    # A thread's work is one callback on its own thread; its completion is what it queued back on
-    # the loop's thread (the step of the task that awaited it, or a callback).
+def _thread_completions(view: _TraceView) -> list[tuple[Callback, Callback]]:
+    """(work, completion) for each thread whose completion prints.
+
+    A thread's work is one callback on its own thread; its completion is what it queued back on
+    the loop's thread (the step of the task that awaited it, or a callback)."""
     woken: list[tuple[Callback, Callback]] = []
     for work in view.trace.callbacks:
         if work.queue != "thread":
@@ -194,18 +199,14 @@ def _executor_completions(view: _TraceView) -> Iterator[Race]:
         back = [child for child in view.children[work.id] if child.thread != work.thread]
         if back and back[0].id in view.printing:
             woken.append((work, back[0]))
-    for (work_a, back_a), (work_b, back_b) in combinations(woken, 2):
-        task = _task_name(back_a)
-        if back_a.t != back_b.t or (task is not None and task == _task_name(back_b)):
+    return woken
+
+
+def _executor_completions(view: _TraceView) -> Iterator[Race]:
+    for (work_a, back_a), (work_b, back_b) in combinations(_thread_completions(view), 2):
+        if back_a.t != back_b.t or _same_task(back_a, back_b):
             continue
-        try:
-            overlap = (
-                view.queued_at[work_a.id] < view.ran_at[back_b.id]
-                and view.queued_at[work_b.id] < view.ran_at[back_a.id]
-            )
-        except KeyError:
-            continue
-        if overlap:
+        if _overlap(view, work_a, back_a, work_b, back_b):
             yield Race(
                 "executor",
                 work_a,
@@ -214,6 +215,61 @@ def _executor_completions(view: _TraceView) -> Iterator[Race]:
                 "what they wake runs in the order the threads finish, which the operating "
                 "system decides",
             )
+
+
+def _timer_against_thread(view: _TraceView) -> Iterator[Race]:
+    completions = _thread_completions(view)
+    completed = {back.id for _, back in completions}
+    for woken in view.trace.callbacks:
+        parent = view.by_id.get(woken.parent) if woken.parent is not None else None
+        if (
+            parent is None
+            or woken.id in completed
+            or woken.thread != MAIN_THREAD
+            or woken.t <= parent.t  # not woken by a timer: nothing was waited for
+            or woken.id not in view.printing
+        ):
+            continue
+        for work, back in completions:
+            if back.t != woken.t or _same_task(back, woken):
+                continue
+            # The timer was set (while its parent ran) before the thread's completion ran, and
+            # the thread was started before the timer's callback ran.
+            try:
+                pending = (
+                    view.ran_at[parent.id] < view.ran_at[back.id]
+                    and view.queued_at[work.id] < view.ran_at[woken.id]
+                )
+            except KeyError:
+                continue
+            if pending:
+                yield Race(
+                    "timer-vs-thread",
+                    woken,
+                    work,
+                    f"the timer that wakes {_where(woken)} and {_where(work)} are due at "
+                    f"the same time ({woken.t:g} ms): the thread's time is real, so which "
+                    "comes first depends on the machine",
+                )
+                break
+
+
+def _overlap(
+    view: _TraceView, first: Callback, first_done: Callback, second: Callback, second_done: Callback
+) -> bool:
+    """Each was queued before the other's completion ran: both were pending at once."""
+    try:
+        return (
+            view.queued_at[first.id] < view.ran_at[second_done.id]
+            and view.queued_at[second.id] < view.ran_at[first_done.id]
+        )
+    except KeyError:
+        return False
+
+
+def _same_task(first: Callback, second: Callback) -> bool:
+    task = _task_name(first)
+    return task is not None and task == _task_name(second)
 
 
 def _task_name(callback: Callback) -> str | None:
