@@ -537,7 +537,7 @@ def test_js_racy_order_fails_unless_marked_and_then_each_run_prints_a_declared_o
     assert reason.endswith(
         "if the race is the point, mark the fence .nondeterministic and declare each possible "
         "output in its own {.expect} fence after it; if not, change the snippet so that its "
-        "order is fixed"
+        "order is fixed (figures measured on the build machine belong in a fence marked .measured)"
     )
     orderings = tuple(
         parse_expectation(body, fence_line=line)

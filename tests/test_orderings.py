@@ -100,6 +100,8 @@ def test_unmarked_runs_that_differ_fail_naming_both_outputs() -> None:
         "['a', 'b']. A page must not show one order"
     )
     assert "mark the fence .nondeterministic" in reason
+    (other,) = judge(snippet, [run("a", "b"), run("a", "c")]).verdict.reasons  # type: ignore[union-attr]
+    assert other.startswith("its output is not fixed: run 2 of 2 printed ['a', 'c']")
 
 
 def test_unmarked_runs_that_agree_pass() -> None:

@@ -100,8 +100,13 @@ def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
     changed = _first_change(snippet, runs)
     races = _races(snippet, runs)
     if changed is not None:
+        # Same lines in another order, or other lines: say which, the fix differs.
+        same_lines = sorted(printed_order(snippet, runs[changed])) == sorted(
+            printed_order(snippet, shown)
+        )
+        what = "printed order" if same_lines else "output"
         reasons.append(
-            f"its printed order is not fixed: run {changed + 1} of {len(runs)} printed "
+            f"its {what} is not fixed: run {changed + 1} of {len(runs)} printed "
             f"{_describe(runs[changed])} where run 1 printed {_describe(shown)}"
             + (f" ({_race_words(races)})" if races else "")
             + f". {_HOW_TO_MARK}"
@@ -118,7 +123,8 @@ def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
 _HOW_TO_MARK = (
     "A page must not show one order as if it were the only one: if the race is the point, "
     "mark the fence .nondeterministic and declare each possible output in its own {.expect} "
-    "fence after it; if not, change the snippet so that its order is fixed"
+    "fence after it; if not, change the snippet so that its order is fixed (figures measured "
+    "on the build machine belong in a fence marked .measured)"
 )
 
 
