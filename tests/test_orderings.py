@@ -267,3 +267,16 @@ def test_runs_whose_silent_callbacks_swap_keep_their_verdict_and_say_so_on_the_p
     caption = page.select_one(".looplens-caption")
     assert caption is not None
     assert "callbacks ran in 2 different orders in this build's runs" in caption.get_text()
+
+
+def test_a_node_run_with_worker_threads_says_its_interleaving_may_differ() -> None:
+    snippet = dataclasses.replace(collect(UNMARKED), source="")
+    single = run("done")
+    worker = Callback(1, "sync", "main script", None, None, 0.0, thread="worker 1")
+    with_worker = dataclasses.replace(single, callbacks=(*single.callbacks, worker))
+    for trace, varies in ((single, False), (with_worker, True)):
+        page = BeautifulSoup(render_snippet(snippet, trace, "", None), "html.parser")
+        block, caption = page.select_one("div.looplens"), page.select_one(".looplens-caption")
+        assert block is not None and caption is not None
+        assert block.has_attr("data-looplens-measured") is varies
+        assert ("another run may interleave them differently" in caption.get_text()) is varies

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from looplens.expectation import Verdict, check, verify
 from looplens.nondeterminism import Race, recognise_races
 from looplens.snippet import Expectation, Snippet
-from looplens.trace import Trace
+from looplens.trace import MAIN_THREAD, Trace
 
 #: Runs of a marked snippet when neither its fence nor the site asks for more.
 MARKED_RUNS = 20
@@ -80,6 +80,15 @@ def schedule(trace: Trace) -> tuple[tuple[str, str, str, int | None, str], ...]:
     named = {c.id: (c.queue, c.api, c.line, c.thread) for c in trace.callbacks}
     return tuple(
         (event.kind, *named.get(event.callback, ("", "", None, ""))) for event in trace.events
+    )
+
+
+def threads_interleave(trace: Trace) -> bool:
+    """A Node run with worker threads: the steps of each thread are in order, but how they fall
+    between the main thread's depends on real timing, so another run draws them otherwise (seen
+    on three of the six worker examples of the site in eight runs). Python threads never moved."""
+    return trace.language == "javascript" and any(
+        callback.thread != MAIN_THREAD for callback in trace.callbacks
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from looplens.expectation import Verdict
-from looplens.orderings import OrderingsSeen
+from looplens.orderings import OrderingsSeen, threads_interleave
 from looplens.render_mermaid import render_mermaid
 from looplens.render_orderings import render_orderings
 from looplens.render_player import render_player
@@ -42,7 +42,7 @@ def render_snippet(
         f'<div class="looplens" data-looplens-id="{snippet.id}"'
         # A nondeterministic snippet's drawn run (or one whose callbacks ran in another order in
         # another run) is one of several the build saw: it may differ from build to build.
-        + (" data-looplens-measured" if _varies(snippet, schedules) else "")
+        + (" data-looplens-measured" if _varies(snippet, trace, schedules) else "")
         + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
@@ -92,8 +92,10 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
     )
 
 
-def _varies(snippet: Snippet, schedules: int) -> bool:
-    return snippet.measured or snippet.nondeterministic or schedules > 1
+def _varies(snippet: Snippet, trace: Trace, schedules: int) -> bool:
+    return (
+        snippet.measured or snippet.nondeterministic or schedules > 1 or threads_interleave(trace)
+    )
 
 
 def _caption(snippet: Snippet, trace: Trace, schedules: int = 1) -> str:
@@ -105,7 +107,12 @@ def _caption(snippet: Snippet, trace: Trace, schedules: int = 1) -> str:
         else ""
     )
     order = " · one of several possible orderings" if snippet.nondeterministic else ""
-    if schedules > 1:
+    if threads_interleave(trace):
+        order += (
+            " · the steps of the worker threads fall between the main thread's as in this "
+            "run; another run may interleave them differently"
+        )
+    elif schedules > 1:
         order += (
             f" · callbacks ran in {schedules} different orders in this build's runs: "
             "the diagram and the player show one of them"
