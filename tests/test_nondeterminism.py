@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from looplens.nondeterminism import Race, recognise_races
+from looplens.orderings import judge
 from looplens.python_tracer import snippet_environment
-from looplens.run import trace_snippet
+from looplens.run import DEFAULT_LIMITS, trace_runs, trace_snippet
 from looplens.runtimes import node_binary
 from looplens.snippet import Language, Snippet
 
@@ -239,3 +240,23 @@ def test_python_timer_and_thread_really_flip(tmp_path: Path) -> None:
 
 def test_python_timer_and_a_longer_thread_are_not_a_race() -> None:
     assert races("python", TIMER_AND_THREAD.replace("time.sleep, 0.05", "time.sleep, 0.2")) == ()
+
+
+def test_repeated_runs_catch_a_race_that_no_rule_knows() -> None:
+    # Plain threads printing themselves: no rule covers them, ten runs do.
+    source = (
+        "import threading\n"
+        "import time\n"
+        "def work(name):\n"
+        "    time.sleep(0.01)\n"
+        "    print(name)\n"
+        "threads = [threading.Thread(target=work, args=(n,)) for n in 'abcd']\n"
+        "for thread in threads:\n"
+        "    thread.start()\n"
+    )
+    snippet = Snippet("threads", "python", "threads.py", source, "docs/race.md", 1)
+    assert recognise_races(trace_snippet(snippet), source) == ()
+    verdict = judge(snippet, trace_runs(snippet, DEFAULT_LIMITS, 10)).verdict
+    assert verdict is not None
+    assert verdict.reasons[0].startswith("its ")
+    assert " is not fixed: run " in verdict.reasons[0]
