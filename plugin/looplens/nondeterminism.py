@@ -11,7 +11,8 @@ The rules, each shown flipping by a snippet in tests/test_nondeterminism.py:
   callback). The loop's next turn checks the timers first; whether 1 ms has passed by then depends
   on how fast the machine got there. From an I/O (poll) callback the check phase comes first and
   the immediate always wins; from a timer callback the new timer waits for the next turn. Neither
-  is flagged.
+  is flagged. Known limit: a turn that keeps running for over 1 ms after scheduling both makes the
+  timer always first, and a trace has no wall clock to see that; no snippet of the site does it.
 - Node, thread-pool completions: two or more callbacks of thread-pool work (fs, crypto.pbkdf2,
   scrypt, randomBytes, dns.lookup) pending at once, each printing in its own callback or in a
   `.then` on it. The pool's threads finish in whatever order the OS runs them. A snippet that
