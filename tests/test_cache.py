@@ -10,6 +10,7 @@ import pytest
 
 from looplens import run
 from looplens.cache import TraceCache
+from looplens.errors import TracerError
 from looplens.run import TracePool, snippet_digest
 from looplens.sandbox import Limits
 from looplens.snippet import Snippet
@@ -112,6 +113,98 @@ def test_the_digest_changes_with_code_filename_and_options() -> None:
     assert snippet_digest(a_snippet(), Limits(timeout_s=3)) != base
     moved = dataclasses.replace(a_snippet(), page="docs/other.md", line=40)
     assert snippet_digest(moved, Limits()) == base, "where a snippet sits does not matter"
+
+
+# --- sets of runs (a snippet run several times) ---------------------------------------------------
+
+
+def test_a_set_of_runs_round_trips_and_the_other_kind_of_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = TraceCache(tmp_path)
+    runs = (a_trace(), dataclasses.replace(a_trace(), exit_code=1))
+    cache.put_runs("cd" * 32, runs)
+    assert cache.get_runs("cd" * 32) == runs
+    assert cache.get("cd" * 32) is None, "a set is not a trace"
+    cache.put("ef" * 32, a_trace())
+    assert cache.get_runs("ef" * 32) is None, "a trace (the older format) is not a set"
+    (tmp_path / "ab").mkdir()
+    (tmp_path / "ab" / f"{'ab' * 32}.json").write_text('{"runs": [{"version": 0}]}')
+    assert cache.get_runs("ab" * 32) is None
+
+
+def test_the_digest_of_a_set_includes_its_count_and_one_run_keeps_the_plain_entry() -> None:
+    snippet, limits = a_snippet(), Limits()
+    assert run.runs_digest(snippet, limits, 1) == snippet_digest(snippet, limits)
+    assert len({run.runs_digest(snippet, limits, count) for count in (1, 2, 20)}) == 3
+
+
+def test_a_set_of_runs_is_one_entry_taken_whole_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked = dataclasses.replace(a_snippet(), runs=3)
+    first = TracePool(cache=TraceCache(tmp_path))
+    runs = first.run_set(marked)
+    first.close()
+    assert len(runs) == 3 and all([line.text for line in t.lines] == ["hi"] for t in runs)
+    assert [path.name for path in tmp_path.rglob("*.json")] == [
+        f"{run.runs_digest(marked, Limits(), 3)}.json"
+    ]
+
+    def must_not_run(snippet: Snippet, options: Limits) -> Trace:
+        raise AssertionError("traced again although cached")
+
+    monkeypatch.setattr(run, "trace_snippet", must_not_run)
+    second = TracePool(cache=TraceCache(tmp_path))
+    assert second.run_set(marked) == runs
+    assert (second.submitted, second.cached) == (1, 1)
+    second.close()
+
+
+def test_one_truncated_run_keeps_its_whole_set_out_of_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traces = iter([a_trace(), dataclasses.replace(a_trace(), truncated=True), a_trace()])
+    monkeypatch.setattr(run, "trace_snippet", lambda snippet, options: next(traces))
+    pool = TracePool(cache=TraceCache(tmp_path))
+    runs = pool.run_set(dataclasses.replace(a_snippet(), runs=3))
+    pool.close()
+    assert [trace.truncated for trace in runs] == [False, True, False]
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_one_failed_run_fails_the_set_and_caches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outcomes = iter([a_trace(), None])
+
+    def second_run_fails(snippet: Snippet, options: Limits) -> Trace:
+        trace = next(outcomes)
+        if trace is None:
+            raise TracerError("docs/page.md:1: snippet 'hi': it broke")
+        return trace
+
+    monkeypatch.setattr(run, "trace_snippet", second_run_fails)
+    pool = TracePool(cache=TraceCache(tmp_path))
+    with pytest.raises(TracerError, match="it broke"):
+        pool.run_set(dataclasses.replace(a_snippet(), runs=2))
+    pool.close()
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_the_site_runs_setting_applies_to_unmarked_snippets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def count(snippet: Snippet, options: Limits) -> Trace:
+        calls.append(snippet.id)
+        return a_trace()
+
+    monkeypatch.setattr(run, "trace_snippet", count)
+    pool = TracePool(runs=4)
+    assert len(pool.run_set(a_snippet())) == 4
+    assert pool.result(a_snippet()) == a_trace(), "result() stays one run"
+    pool.close()
+    assert calls == ["hi"] * 5
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,10 @@ from looplens import sandbox
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import SnippetError, TracerError
+from looplens.expectation import parse_expectation
+from looplens.orderings import judge
 from looplens.plugin import LooplensConfig, run_options
-from looplens.run import TracePool, snippet_digest, trace_snippet
+from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
 from looplens.sandbox import MB, LimitError, Limits
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
@@ -513,3 +515,43 @@ def test_mkdocs_options_set_the_site_limits() -> None:
     config.load_dict({"timeout": 3, "max_output": "2MB", "max_events": 500, "max_memory": "1GB"})
     assert config.validate() == ([], [])
     assert run_options(config) == Limits(3, 2 * MB, 500, 1024 * MB)
+
+
+# --- a racy order --------------------------------------------------------------------------------
+
+RACY = (
+    "setTimeout(() => console.log('timeout'), 0);\nsetImmediate(() => console.log('immediate'));\n"
+)
+
+
+def test_js_racy_order_fails_unless_marked_and_then_each_run_prints_a_declared_ordering() -> None:
+    unmarked = _snippet("javascript", RACY)
+    verdict = judge(unmarked, trace_runs(unmarked, ROOMY, 1)).verdict
+    assert verdict is not None and verdict.output is None
+    (reason,) = verdict.reasons
+    assert reason.startswith(
+        "its printed order can change from run to run: setTimeout at line 1 (due after 1 ms) and "
+        "setImmediate at line 2 are both scheduled from the main script, outside an I/O "
+        "callback: "
+    )
+    assert reason.endswith(
+        "if the race is the point, mark the fence .nondeterministic and declare each possible "
+        "output in its own {.expect} fence after it; if not, change the snippet so that its "
+        "order is fixed (figures measured on the build machine belong in a fence marked .measured)"
+    )
+    orderings = tuple(
+        parse_expectation(body, fence_line=line)
+        for body, line in (("immediate\ntimeout", 6), ("timeout\nimmediate", 11))
+    )
+    marked = dataclasses.replace(unmarked, nondeterministic=True, orderings=orderings)
+    judgement = judge(marked, trace_runs(marked, ROOMY, 6))
+    assert judgement.verdict is None
+    assert judgement.orderings is not None
+    assert sum(declared.seen for declared in judgement.orderings.declared) == 6
+    # An ordering that no fence declares fails like a wrong expectation.
+    reversed_run = dataclasses.replace(judgement.shown, lines=judgement.shown.lines[::-1])
+    one_twice = dataclasses.replace(marked, orderings=(orderings[0], orderings[0]))
+    if judgement.shown.lines[0].text == "timeout":
+        one_twice = dataclasses.replace(marked, orderings=(orderings[1], orderings[1]))
+    stray = judge(one_twice, [reversed_run]).verdict
+    assert stray is not None and "none of its 2 declared orderings" in stray.reasons[0]

@@ -67,10 +67,12 @@ def test_a_share_page_repeats_the_fence_with_the_nearest_heading_and_paragraph()
     assert body.startswith("# Which comes first?\n")
     # the fence as written, and links that work from explain/ (the folder the page sits in)
     assert '```js {#first .trace}\nsetTimeout(() => console.log("timer"), 0);\n' in body
+    # with its expectation: the same declared output (orderings, for a nondeterministic one)
+    assert "```\n\n```text {.expect}\npromise   microtask\ntimer     timers\n```\n" in body
     assert "[the glossary](../glossary.md#queue-microtask)" in body
     assert "[the other page](../node/timers.md#elsewhere)" in body
     assert "Read it in context: [Timers and promises](../node/timers.md#first)." in body
-    assert ".expect" not in body
+    assert "Not a heading" not in body, "a plain fence after the expectation is not repeated"
 
 
 def test_a_fence_in_a_tab_takes_the_paragraph_above_the_tab_and_loses_its_indent() -> None:

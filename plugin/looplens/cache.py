@@ -5,12 +5,17 @@ render_cache.render_key), so it is never stale: a changed input is a different n
 temporary file beside the entry and are renamed over it (atomic on POSIX), so a reader sees a whole
 entry or none, even with two builds writing at once. A truncated or unreadable entry is a miss,
 never an error.
+
+A snippet run several times (to see whether its order changes) is one entry holding all its runs,
+`{"runs": [trace, ...]}`, under a digest that includes the count: a set of runs is kept whole or
+not at all, and an entry of the other kind (or of an older format) reads as a miss.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -43,6 +48,28 @@ class TraceCache:
     def put(self, digest: str, trace: Trace) -> str:
         """Keep `trace` under `digest`; returns the digest of its content."""
         text = trace.to_json()
+        self._write(self._path(digest), text)
+        return _sha256(text)
+
+    def get_runs(self, digest: str) -> tuple[Trace, ...] | None:
+        """All the runs of one snippet, or None (also for an entry that is a single trace)."""
+        entry = self.get_runs_entry(digest)
+        return entry[0] if entry is not None else None
+
+    def get_runs_entry(self, digest: str) -> tuple[tuple[Trace, ...], str] | None:
+        """All the runs of one snippet and a digest of the entry's content."""
+        text = self._read(self._path(digest))
+        if text is None:
+            return None
+        try:
+            runs = tuple(Trace.from_dict(trace) for trace in json.loads(text)["runs"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        return (runs, _sha256(text)) if runs else None
+
+    def put_runs(self, digest: str, runs: tuple[Trace, ...]) -> str:
+        """Keep all the runs of one snippet under `digest`; returns the digest of its content."""
+        text = json.dumps({"runs": [trace.to_dict() for trace in runs]})
         self._write(self._path(digest), text)
         return _sha256(text)
 

@@ -38,6 +38,9 @@ EXPECT_CLASS = "expect"
 #: A traced fence whose output holds measured figures (wall-clock times): they vary per build.
 MEASURED_CLASS = "measured"
 PREDICT_CLASS = "predict"
+#: A traced fence whose printed order can change from run to run; each {.expect} fence that
+#: follows it declares one ordering it may print.
+NONDETERMINISTIC_CLASS = "nondeterministic"
 
 _OPENING = re.compile(r"^(?P<prefix>[ \t>]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INFO = re.compile(r"^[ \t]*\.?(?P<lang>[\w#.+-]+)?[ \t]*(?:\{(?P<attrs>.*)\})?[ \t]*$")
@@ -93,38 +96,47 @@ def collect_snippets(markdown: str, page: str, include_roots: Sequence[Path]) ->
     snippets: list[Snippet] = []
     fences = list(iter_fences(markdown))
     lines = markdown.splitlines()
+    claimed: set[int] = set()
     for position, fence in enumerate(fences):
         if TRACE_CLASS in fence.classes:
-            following = fences[position + 1] if position + 1 < len(fences) else None
-            expect = following if _is_expectation_of(following, fence, lines) else None
-            snippets.append(_snippet(fence, expect, page, include_roots))
-        elif EXPECT_CLASS in fence.classes:
-            previous = fences[position - 1] if position else None
-            if previous is None or not _is_expectation_of(fence, previous, lines):
-                raise SnippetError(
-                    f"{page}:{fence.line}: an expected-output fence ({{.expect}}) must directly "
-                    "follow a traced fence ({#some-id .trace}), with only blank lines between"
-                )
+            expects = expectations_following(fences, position, lines)
+            claimed.update(range(position + 1, position + 1 + len(expects)))
+            snippets.append(_snippet(fence, expects, page, include_roots))
+        elif EXPECT_CLASS in fence.classes and position not in claimed:
+            raise SnippetError(
+                f"{page}:{fence.line}: an expected-output fence ({{.expect}}) must directly "
+                "follow a traced fence ({#some-id .trace}), with only blank lines between"
+            )
     _reject_duplicate_ids(snippets)
     return snippets
 
 
-def _is_expectation_of(candidate: Fence | None, traced: Fence, lines: list[str]) -> bool:
-    if (
-        candidate is None
-        or EXPECT_CLASS not in candidate.classes
-        or TRACE_CLASS not in traced.classes
-    ):
+def expectations_following(fences: list[Fence], position: int, lines: list[str]) -> list[Fence]:
+    """The {.expect} fences right after a traced fence, each after the previous one with only
+    blank lines between (several only make sense for a nondeterministic snippet)."""
+    traced = fences[position]
+    found: list[Fence] = []
+    previous = traced
+    for candidate in fences[position + 1 :]:
+        if not _is_expectation_of(candidate, previous, lines, traced):
+            break
+        found.append(candidate)
+        previous = candidate
+    return found
+
+
+def _is_expectation_of(candidate: Fence, previous: Fence, lines: list[str], traced: Fence) -> bool:
+    if EXPECT_CLASS not in candidate.classes or TRACE_CLASS not in traced.classes:
         return False
-    # The lines after the traced fence's closing line, up to the candidate's opening line.
-    between = lines[traced.closing_line or len(lines) : candidate.line - 1]
+    # The lines after the previous fence's closing line, up to the candidate's opening line.
+    between = lines[previous.closing_line or len(lines) : candidate.line - 1]
     return candidate.prefix == traced.prefix and all(
         _strip_prefix(line, traced.prefix).strip() == "" for line in between
     )
 
 
 def _snippet(
-    fence: Fence, expect: Fence | None, page: str, include_roots: Sequence[Path]
+    fence: Fence, expects: list[Fence], page: str, include_roots: Sequence[Path]
 ) -> Snippet:
     where = f"{page}:{fence.line}"
     if not fence.closed:
@@ -169,7 +181,9 @@ def _snippet(
         )
     limits = _limits(fence, where)
     allow = _allow(fence, where)
-    expectation = _expectation(expect, page, fence.id) if expect else None
+    nondeterministic = NONDETERMINISTIC_CLASS in fence.classes
+    orderings = tuple(_expectation(expect, page, fence.id) for expect in expects)
+    _check_orderings(fence, orderings, nondeterministic, where)
     return Snippet(
         fence.id,
         language,
@@ -177,7 +191,7 @@ def _snippet(
         source,
         page,
         fence.line,
-        expectation,
+        orderings[0] if orderings else None,
         include,
         clock,
         int(exit_code),
@@ -185,7 +199,39 @@ def _snippet(
         allow,
         measured=MEASURED_CLASS in fence.classes,
         predict=PREDICT_CLASS in fence.classes,
+        nondeterministic=nondeterministic,
+        orderings=orderings,
+        runs=_runs(fence, where),
     )
+
+
+def _check_orderings(
+    fence: Fence, orderings: tuple[Expectation, ...], nondeterministic: bool, where: str
+) -> None:
+    if nondeterministic and len(orderings) < 2:
+        said = "declares no ordering" if not orderings else "declares only one ordering"
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}' is marked .nondeterministic but {said}: a snippet "
+            "whose order can change prints at least two orderings; declare each in its own "
+            "{.expect} fence right after it, or remove .nondeterministic if its order is fixed"
+        )
+    if not nondeterministic and len(orderings) > 1:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}' has {len(orderings)} expected-output fences: only a "
+            "snippet marked .nondeterministic (its order can change) declares several orderings"
+        )
+
+
+def _runs(fence: Fence, where: str) -> int | None:
+    """How many times the fence asks to be run: runs=20."""
+    text = fence.option("runs")
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': runs must be a count of 1 or more, not '{text}'"
+        )
+    return int(text)
 
 
 def _limits(fence: Fence, where: str) -> tuple[tuple[str, float], ...]:

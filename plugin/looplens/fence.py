@@ -16,8 +16,15 @@ from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
 from looplens.cache import TraceCache
-from looplens.collect import EXPECT_CLASS, MEASURED_CLASS, PREDICT_CLASS, TRACE_CLASS
+from looplens.collect import (
+    EXPECT_CLASS,
+    MEASURED_CLASS,
+    NONDETERMINISTIC_CLASS,
+    PREDICT_CLASS,
+    TRACE_CLASS,
+)
 from looplens.expectation import Verdict
+from looplens.orderings import OrderingsSeen
 from looplens.page_links import PageLinks
 from looplens.render_block import render_snippet
 from looplens.render_cache import render_key
@@ -28,7 +35,7 @@ from looplens.trace import Trace
 TRACED_FENCE_NAMES = (*FENCE_LANGUAGES, "text")
 
 #: Classes that speak to looplens, not to the highlighter: kept off the code block.
-_FENCE_ONLY_CLASSES = (TRACE_CLASS, MEASURED_CLASS, PREDICT_CLASS)
+_FENCE_ONLY_CLASSES = (TRACE_CLASS, MEASURED_CLASS, NONDETERMINISTIC_CLASS, PREDICT_CLASS)
 
 _HIGHLIGHT_LANGUAGE = {"javascript": "js", "python": "python"}
 
@@ -43,8 +50,13 @@ class TracedSnippet:
     trace: Trace
     verdict: Verdict | None
     #: A digest of the trace's content as kept in the cache; None when it is not kept there (cache
-    #: off, or a truncated trace), and then neither is its drawn block.
+    #: off, or a truncated trace), and then neither is its drawn block. For a set of runs, the
+    #: digest of the whole set: the counts and the drawn run are part of the block.
     digest: str | None = None
+    #: For a nondeterministic snippet: its declared orderings and how often each was seen.
+    orderings: OrderingsSeen | None = None
+    #: How many different schedules its runs had (see orderings.Judgement.schedules).
+    schedules: int = 1
 
 
 class FenceRenderer:
@@ -119,6 +131,8 @@ class FenceRenderer:
                 traced.trace,
                 code,
                 traced.verdict,
+                traced.orderings,
+                traced.schedules,
                 glossary_url=glossary_url,
                 share_url=share_url,
             )

@@ -20,8 +20,8 @@ from mkdocs.utils.meta import get_data
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
-from looplens.expectation import verify
 from looplens.fence import FenceRenderer, TracedSnippet
+from looplens.orderings import judge
 from looplens.page_links import SHARE_META_KEY, page_links
 from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
@@ -51,6 +51,10 @@ class LooplensConfig(Config):
     """Trace records kept per snippet; past it the trace is truncated (fence: events=50000)."""
     max_memory = c.Type((int, str), default="512MB")
     """Memory one snippet may use, e.g. "1GB" (fence: memory=1GB)."""
+    runs = c.Type(int, default=1)
+    """Times each snippet runs. Above 1, an output order that changes between runs fails the
+    build; at 1 only the races looplens recognises do (a fence may say runs=5; a snippet marked
+    .nondeterministic runs at least 20 times)."""
     concurrency = c.Type(int, default=0)
     """Snippets traced at once; 0 means two per core."""
     cache = c.Type(bool, default=True)
@@ -148,7 +152,11 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._started = time.perf_counter()
         self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
-        self._pool = TracePool(self.config.concurrency, run_options(self.config), cache)
+        if self.config.runs < 1:
+            raise PluginError(f"looplens: runs must be 1 or more, not {self.config.runs}")
+        self._pool = TracePool(
+            self.config.concurrency, run_options(self.config), cache, self.config.runs
+        )
         self._renderer.use_cache(cache)
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
@@ -157,7 +165,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             snippets = self._collect(file.content_string, self._page_path(config, file.src_uri))
             pages.append((snippets, _shared_id(file.content_string)))
             for snippet in snippets:
-                self._pool.submit(snippet)
+                self._pool.submit_runs(snippet)
         try:
             reject_clashing_ids(pages)
         except LooplensError as error:
@@ -238,17 +246,24 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
     def _trace_and_check(self, snippet: Snippet) -> TracedSnippet:
         assert self._pool is not None
         try:
-            trace = self._pool.result(snippet)
+            runs = self._pool.run_set(snippet)
         except LooplensError as error:
             raise PluginError(str(error)) from error
+        judgement = judge(snippet, runs)
         try:
-            check_predictable(snippet, trace)
+            check_predictable(snippet, judgement.shown)
         except LooplensError as error:
             raise PluginError(str(error)) from error
-        verdict = verify(snippet, trace)
-        if verdict is not None:
-            log.warning(f"{snippet.where}: {verdict.message()}")
-        return TracedSnippet(snippet, trace, verdict, self._pool.content_digest(snippet))
+        if judgement.verdict is not None:
+            log.warning(f"{snippet.where}: {judgement.verdict.message()}")
+        return TracedSnippet(
+            snippet,
+            judgement.shown,
+            judgement.verdict,
+            self._pool.content_digest(snippet),
+            judgement.orderings,
+            judgement.schedules,
+        )
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
         # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.

@@ -11,7 +11,9 @@ from __future__ import annotations
 from html import escape
 
 from looplens.expectation import Verdict
+from looplens.orderings import OrderingsSeen, threads_interleave
 from looplens.render_mermaid import render_mermaid
+from looplens.render_orderings import render_orderings
 from looplens.render_player import render_player
 from looplens.render_predict import predict_attribute
 from looplens.render_table import render_table
@@ -24,6 +26,8 @@ def render_snippet(
     trace: Trace,
     code_html: str,
     verdict: Verdict | None,
+    orderings: OrderingsSeen | None = None,
+    schedules: int = 1,
     *,
     glossary_url: str | None = None,
     share_url: str | None = None,
@@ -42,14 +46,17 @@ def render_snippet(
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
         f'<div class="looplens" data-looplens-id="{snippet.id}"'
-        + (" data-looplens-measured" if snippet.measured else "")
+        # A nondeterministic snippet's drawn run (or one whose callbacks ran in another order in
+        # another run) is one of several the build saw: it may differ from build to build.
+        + (" data-looplens-measured" if _varies(snippet, trace, schedules) else "")
         + (predict_attribute(snippet, trace, glossary_url) if snippet.predict else "")
         + ">",
         f'<span class="looplens-anchor" id="{snippet.id}"></span>',
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
+        render_orderings(orderings) if orderings else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", tabs),
-        _caption(snippet, trace, share_url),
+        _caption(snippet, trace, share_url, schedules),
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
@@ -92,7 +99,15 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
     )
 
 
-def _caption(snippet: Snippet, trace: Trace, share_url: str | None) -> str:
+def _varies(snippet: Snippet, trace: Trace, schedules: int) -> bool:
+    return (
+        snippet.measured or snippet.nondeterministic or schedules > 1 or threads_interleave(trace)
+    )
+
+
+def _caption(
+    snippet: Snippet, trace: Trace, share_url: str | None = None, schedules: int = 1
+) -> str:
     status = f"exit code {trace.exit_code}"
     truncated = " · trace truncated" if trace.truncated else ""
     measured = (
@@ -100,6 +115,17 @@ def _caption(snippet: Snippet, trace: Trace, share_url: str | None) -> str:
         if snippet.measured
         else ""
     )
+    order = " · one of several possible orderings" if snippet.nondeterministic else ""
+    if threads_interleave(trace):
+        order += (
+            " · the steps of the worker threads fall between the main thread's as in this "
+            "run; another run may interleave them differently"
+        )
+    elif schedules > 1:
+        order += (
+            f" · callbacks ran in {schedules} different orders in this build's runs: "
+            "the diagram and the player show one of them"
+        )
     share = (
         f' · <a class="looplens-share" href="{escape(share_url, quote=True)}" '
         'title="This run on a page of its own, to share">share</a>'
@@ -108,6 +134,6 @@ def _caption(snippet: Snippet, trace: Trace, share_url: str | None) -> str:
     )
     return (
         f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
-        f'{truncated}{measured} · <a class="looplens-permalink" href="#{snippet.id}" '
+        f'{truncated}{measured}{order} · <a class="looplens-permalink" href="#{snippet.id}" '
         f'title="Link to this run">#{snippet.id}</a>{share}</p>'
     )

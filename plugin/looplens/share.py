@@ -21,7 +21,7 @@ from typing import IO
 
 from mkdocs.utils.meta import get_data
 
-from looplens.collect import TRACE_CLASS, Fence, iter_fences
+from looplens.collect import TRACE_CLASS, Fence, expectations_following, iter_fences
 from looplens.page_links import SHARE_FOLDER, SHARE_META_KEY, share_page_path
 
 #: Past this many characters a description is cut at a word and ends with "…".
@@ -94,14 +94,17 @@ def _pages_of_article(src_uri: str, markdown: str) -> list[SharePage]:
     # Where no paragraph leads to the fence, the article's introduction describes it best.
     introduction = _plain(" ".join(_introduction(lines, title_line, in_fence)))
     result = []
-    for fence in fences:
+    for position, fence in enumerate(fences):
         if TRACE_CLASS not in fence.classes or not fence.id or not fence.closed:
             continue  # the plugin reports such a fence with its page and line
         above = [text for number, _, text in headings if number < fence.line]
         heading = above[-1] if above else article_title
         paragraph = _paragraph_before(lines, fence.line, in_fence)
+        expects = expectations_following(fences, position, lines)
         result.append(
-            _share_page(src_uri, article_title, introduction, heading, paragraph, fence, lines)
+            _share_page(
+                src_uri, article_title, introduction, heading, paragraph, [fence, *expects], lines
+            )
         )
     return result
 
@@ -112,9 +115,11 @@ def _share_page(
     introduction: str,
     heading: str,
     paragraph: list[str],
-    fence: Fence,
+    fences: list[Fence],
     lines: list[str],
 ) -> SharePage:
+    # The traced fence and its {.expect} fences as written: the same snippet, the same checks.
+    fence = fences[0]
     path = share_page_path(fence.id)
     # The section alone can be as bare as "The fence": a shared link names its article too.
     section = _plain(heading)
@@ -125,8 +130,16 @@ def _share_page(
         "its real output, line by line, with the queue each line ran from."
     )
     back = posixpath.relpath(article, SHARE_FOLDER)
-    opening = lines[fence.line - 1][len(fence.prefix) :]
-    closing = lines[(fence.closing_line or 0) - 1][len(fence.prefix) :]
+    written = [
+        "\n".join(
+            (
+                lines[each.line - 1][len(each.prefix) :],
+                each.body,
+                lines[(each.closing_line or 0) - 1][len(each.prefix) :],
+            )
+        )
+        for each in fences
+    ]
     meta = "\n".join(
         [
             "---",
@@ -144,9 +157,7 @@ def _share_page(
         f"# {_relinked(heading, article)}",
         "",
         *([_relinked(text, article), ""] if text else []),
-        opening,
-        fence.body,
-        closing,
+        "\n\n".join(written),
         "",
         "Every line of this output was printed by a real run when the site was built.",
         f"Read it in context: [{_escaped(article_title)}]({back}#{fence.id}).",

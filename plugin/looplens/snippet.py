@@ -74,6 +74,21 @@ class Snippet:
     measured: bool = False
     #: Shown as a question first (`.predict`): the reader orders the printed lines, then reveals.
     predict: bool = False
+    #: The author marked the output order as not fixed (.nondeterministic): each ordering it can
+    #: print is declared, and the page shows which ones the build's runs printed, how often.
+    nondeterministic: bool = False
+    #: Every declared output, one per {.expect} fence: one for a fixed order, several for a
+    #: nondeterministic snippet (`expectation` is the first of them).
+    orderings: tuple[Expectation, ...] = ()
+    #: How many times to run it (fence option runs=N); None: the site's setting.
+    runs: int | None = None
+
+    @property
+    def declared_orderings(self) -> tuple[Expectation, ...]:
+        """The outputs the author accepts: any one of them is right."""
+        if self.orderings:
+            return self.orderings
+        return (self.expectation,) if self.expectation is not None else ()
 
     @property
     def where(self) -> str:
