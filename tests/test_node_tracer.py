@@ -56,6 +56,7 @@ def _plain_run(path: Path) -> PlainRun:
 _ALLOW = {
     "direct_writes.js": ("child",),
     "net_server.js": ("net",),
+    "node_timer_date_header.js": ("net",),
     "worker.js": ("worker",),
     "worker_clock.js": ("worker",),
     "worker_message.js": ("worker",),
@@ -248,6 +249,21 @@ def test_exit_listeners_run_after_the_loop(runs: dict[str, CaseRun]) -> None:
     trace = runs["exit_handlers.js"].trace
     apis = [trace.callback(line.callback).api for line in trace.lines]
     assert apis == ["main script", "setTimeout", "process.on('beforeExit')", "process.on('exit')"]
+
+
+def test_node_s_own_timers_are_not_callbacks(runs: dict[str, CaseRun]) -> None:
+    trace = runs["node_timer_date_header.js"].trace
+    timers = [callback for callback in trace.callbacks if callback.queue == "timers"]
+    # Only the snippet's own setTimeout: not the Date header's timer, which did run.
+    assert [(callback.api, callback.line, callback.t) for callback in timers] == [
+        ("setTimeout", 16, 5)
+    ]
+
+
+def test_a_run_with_node_s_own_timers_traces_the_same_twice() -> None:
+    path = CASES / "node_timer_date_header.js"
+    first, second = (trace_javascript(path, allow=("net",)).to_json() for _ in range(2))
+    assert first == second
 
 
 def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) -> None:

@@ -26,6 +26,16 @@ module loader runs the module body in one, so what runs in them belongs to whoev
 A run of a resource made before the preload loaded (a worker's parentPort) is a poll callback.
 queueMicrotask callbacks have negative ids: the preload numbers them itself.
 
+Node's own timers (a timer the snippet did not set with setTimeout or setInterval: the
+one-second cache of an HTTP server's Date header, fetch's internal clock tick) fire when real time
+says so, not when the snippet's logical clock does: a run of one of them stays out of the trace and
+moves no clock, unless something the snippet sees comes of it (a line it prints, a callback of the
+snippet it queues, directly or through Node's plumbing: AbortSignal.timeout aborting a fetch,
+timers/promises resolving an await, socket.setTimeout calling a 'timeout' listener). Whether
+something comes of a run is known only once the records are read to the end, so they are read
+twice (see build_trace): the first reading finds the runs that nothing came of, the second leaves
+them out.
+
 Logical time is per thread. A worker's clock starts at its creator's clock when the Worker was
 made. A message crossing threads cannot be handled before it was sent: a message port's callback
 is due no sooner than the latest clock of the other threads when it runs. That is the sender's
@@ -36,7 +46,7 @@ stays behind real time, it never puts a line before something that really happen
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +68,8 @@ PROMISE_TYPES = frozenset({"PROMISE", "Microtask"})
 DIRECT_QUEUES = frozenset({"timers", "check", "nextTick", "microtask"})
 
 Record = Mapping[str, Any]
+#: One run of a timer: (thread, resource id, how many runs it had before).
+TimerRun = tuple[str, int, int]
 #: Events sort by (record index, phase, sequence). A promise reaction is known to be queued only
 #: when it runs, so its "queued" event goes back to the record that queued it, in phase 0.
 EventKey = tuple[int, int, int]
@@ -80,6 +92,8 @@ class Run:
     schedules_user: bool = False
     printed: bool = False
     first_key: EventKey | None = None
+    #: For a run of a timer that Node set for itself: which run of which timer it is.
+    node_timer: TimerRun | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -115,8 +129,29 @@ class Resource:
         return self.type in PROMISE_TYPES and not self.direct
 
 
+def build_trace(
+    records: Sequence[Record],
+    output: dict[Stream, bytes],
+    exit_code: int,
+    runtime: str,
+    arrivals: dict[Stream, Arrivals] | None = None,
+) -> Trace:
+    """The Trace of a run's records, without the runs of Node's own timers that nothing the
+    snippet sees came of (see the module's docstring)."""
+    first = TraceBuilder()
+    for index, record in enumerate(records):
+        first.feed(index, record)
+    first.finish(output, exit_code, runtime, arrivals)
+    builder = TraceBuilder(quiet_timer_runs=first.unseen_timer_runs())
+    for index, record in enumerate(records):
+        builder.feed(index, record)
+    return builder.finish(output, exit_code, runtime, arrivals)
+
+
 class TraceBuilder:
-    def __init__(self) -> None:
+    def __init__(self, quiet_timer_runs: frozenset[TimerRun] = frozenset()) -> None:
+        #: Runs of Node's own timers that nothing the snippet sees came of: they move no clock.
+        self.quiet_timer_runs = quiet_timer_runs
         self.snippet: str | None = None
         self.thread_files: dict[str, str] = {}
         self.mains: dict[str, Run] = {}
@@ -342,8 +377,12 @@ class TraceBuilder:
             self.event(index, "queued", run, self.clocks[thread])
         if resource.type == "MESSAGEPORT":
             run.due = max(run.due, self.other_clocks(thread))
+        if resource.type == "Timeout" and not resource.direct:
+            run.node_timer = (thread, resource_id, len(resource.runs))
         resource.runs.append(run)
-        run.t = self.clocks[thread] = max(self.clocks[thread], run.due)
+        run.t = max(self.clocks[thread], run.due)
+        if run.node_timer not in self.quiet_timer_runs:
+            self.clocks[thread] = run.t
         self.event(index, "run", run, run.t)
 
     def unknown_run(self, index: int, thread: str, resource_id: int) -> None:
@@ -422,6 +461,23 @@ class TraceBuilder:
         if run in self.mains.values() or run.printed or run.schedules_user:
             return True
         return run.direct and run.queue in DIRECT_QUEUES
+
+    def unseen_timer_runs(self) -> frozenset[TimerRun]:
+        """After finish(): the runs of Node's own timers that no kept callback descends from."""
+        seen: set[TimerRun] = set()
+        for run in self.runs:
+            if not self.keep(run):
+                continue
+            ancestor: Run | None = run
+            while ancestor is not None:
+                if ancestor.node_timer is not None:
+                    seen.add(ancestor.node_timer)
+                ancestor = ancestor.parent
+        return frozenset(
+            run.node_timer
+            for run in self.runs
+            if run.node_timer is not None and run.node_timer not in seen
+        )
 
 
 def _us(record: Record) -> int | None:

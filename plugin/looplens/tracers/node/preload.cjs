@@ -202,7 +202,10 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
     // An async frame (`at async f`) says who awaits, not who called: it is no user frame here.
     if (callSite.isAsync()) return null;
     const name = callSite.getFileName();
-    if (!name || name.startsWith('node:') || name === preloadFile) return null;
+    // wasm://… frames are WebAssembly that Node runs for itself (fetch's HTTP parser).
+    if (!name || name.startsWith('node:') || name.startsWith('wasm:') || name === preloadFile) {
+      return null;
+    }
     let file = fileNames.get(name);
     if (file === undefined) {
       file = name.startsWith('file:') ? fileURLToPath(name) : name;
