@@ -21,7 +21,7 @@ import pytest
 from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
 from looplens.runtimes import node_binary, node_version
-from looplens.trace import JS_QUEUES, Trace
+from looplens.trace import JS_QUEUES, Callback, Trace
 
 CASES = Path(__file__).parent / "cases" / "js"
 CASE_FILES = sorted(path for path in CASES.iterdir() if path.suffix in {".js", ".mjs", ".ts"})
@@ -264,6 +264,58 @@ def test_a_run_with_node_s_own_timers_traces_the_same_twice() -> None:
     path = CASES / "node_timer_date_header.js"
     first, second = (trace_javascript(path, allow=("net",)).to_json() for _ in range(2))
     assert first == second
+
+
+def _callback_of(trace: Trace, text: str) -> Callback:
+    return trace.callback(next(line.callback for line in trace.lines if line.text == text))
+
+
+def _chain(trace: Trace, callback: Callback) -> list[str]:
+    """The apis from a callback up to the main script."""
+    apis = [callback.api]
+    while callback.parent is not None:
+        callback = trace.callback(callback.parent)
+        apis.append(callback.api)
+    return apis
+
+
+def test_an_unhandled_rejection_listener_is_a_callback_of_its_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["unhandled_rejection_listener.js"].trace
+    listener = _callback_of(trace, "unhandled: nobody catches me")
+    # Scheduled by the rejection: the promise made on line 9, in the timer's callback.
+    assert (listener.api, listener.queue, listener.line) == (
+        "process.on('unhandledRejection')",
+        "nextTick",
+        9,
+    )
+    assert _chain(trace, listener)[1:] == ["setTimeout", "main script"]
+    later = _callback_of(trace, "timer set by the listener")
+    assert _chain(trace, later)[:2] == ["setTimeout", "process.on('unhandledRejection')"]
+
+
+def test_an_uncaught_exception_listener_is_a_callback_of_its_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["uncaught_exception_listener.js"].trace
+    listener = _callback_of(trace, "caught: boom")
+    assert (listener.api, listener.queue) == ("process.on('uncaughtException')", "timers")
+    assert _chain(trace, listener)[1:] == ["setTimeout", "main script"]
+    tick = _callback_of(trace, "tick set by the listener")
+    assert _chain(trace, tick)[:2] == ["process.nextTick", "process.on('uncaughtException')"]
+
+
+def test_exit_listeners_inside_a_callback_are_callbacks_of_their_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["exit_listeners_inside.js"].trace
+    assert _chain(trace, _callback_of(trace, "exit 3")) == [
+        "process.on('exit')",
+        "process.on('unhandledRejection')",
+        "setTimeout",
+        "main script",
+    ]
 
 
 def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) -> None:

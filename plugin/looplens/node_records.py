@@ -18,8 +18,12 @@ The preload writes facts as they happen, one JSON object a line, each with its t
 - ``us`` (on thread, before, after, print and died records): microseconds on the monotonic clock, to
   place output that no record accounts for (see looplens.node_output).
 - ``thread`` of a worker has ``parent``: the thread and id of the WORKER resource that made it.
-- ``exit`` on a record with ``exec`` 0: it ran from a listener of process.on('beforeExit') or
-  process.on('exit') (the value says which) that Node called after the loop ended.
+- ``listeners`` (init, resolve, print and died records): the code ran from listeners of process
+  events that Node emitted itself, innermost first: 'beforeExit' and 'exit' after the loop ended
+  (``exec`` 0), 'unhandledRejection' from the step where Node reports rejections (``exec`` is the
+  rejected promise), 'uncaughtException' right after a callback threw (``exec`` is that callback),
+  'exit' from process.exit() or after an uncaught error. ``rejections``: the outermost one ran from
+  the rejections step (an 'uncaughtException' or 'exit' listener after a rejection nobody handled).
 
 Each run of a resource is one callback, except Node's own promise jobs (not ``direct``): the ES
 module loader runs the module body in one, so what runs in them belongs to whoever queued them.
@@ -162,9 +166,9 @@ class TraceBuilder:
         self.synthetic: dict[tuple[str, int], Run] = {}
         #: The current run of each resource made before the preload loaded.
         self.unknown: dict[tuple[str, int], Run] = {}
-        #: Per thread, the code running outside any callback after the loop ended (exit
-        #: handlers), until the next callback starts.
-        self.exit_runs: dict[str, Run] = {}
+        #: The listeners of process events running now, by thread, context and events (outermost
+        #: first), until the next callback starts or ends.
+        self.listener_runs: dict[tuple[str, int, bool, tuple[str, ...]], Run] = {}
         self.scripts_ended: set[str] = set()
         self.runs: list[Run] = []
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
@@ -197,8 +201,8 @@ class TraceBuilder:
         self, thread: str, exec_id: int, index: int = -1, record: Record | None = None
     ) -> Run:
         """The callback that code running in resource `exec_id` belongs to."""
-        if exec_id == 0 and record is not None and "exit" in record:
-            return self.exit_run(thread, index, str(record["exit"]), record)
+        if record is not None and record.get("listeners"):
+            return self.listener_run(thread, exec_id, index, record)
         resource = self.resources.get((thread, exec_id))
         if resource is None:
             # A resource made before the preload ran: its current run, or else the script (a
@@ -211,27 +215,49 @@ class TraceBuilder:
             return resource.queued_at[1]
         if resource.type == "PROMISE" and resource.settled_by is not None:
             # A promise that runs nothing itself is current only while Node handles its
-            # unhandled rejection: that belongs to the callback that rejected it.
+            # unhandled rejection: with no listener, Node's report of it belongs to the callback
+            # that rejected it.
             return resource.settled_by
         return resource.origin
 
-    def exit_run(self, thread: str, index: int, event: str, record: Record | None = None) -> Run:
-        """The listeners of process.on('beforeExit') / ('exit') that Node calls after the loop.
+    def listener_run(self, thread: str, exec_id: int, index: int, record: Record) -> Run:
+        """The listeners of a process event that Node emitted itself (see `listeners` above).
 
-        They run from no queue of the vocabulary: they get the main script's queue ("sync"), but
-        the clock of the moment they run, so that time never goes back.
+        Each event's listeners are one callback, a child of the one they ran from: for listeners
+        that Node calls from the rejections step, the callback that rejected the promise (their
+        queue is "nextTick": Node takes that step in the function that drains the nextTick queue,
+        once it and the microtask queue are empty); for 'beforeExit' and 'exit' after the loop,
+        the main script, with its queue ("sync": they run from no queue of the vocabulary); else
+        the callback they ran in, with its queue. Their clock is the moment they
+        run, so that time never goes back.
         """
-        run = self.exit_runs.get(thread)
-        if run is None or run.api != f"process.on('{event}')":
-            clock = self.clocks[thread]
-            main = self.main_run(thread)
-            run = Run(thread, "sync", f"process.on('{event}')", None, main, clock, False, t=clock)
-            self.exit_runs[thread] = run
-            self.runs.append(run)
-            self.event(index, "run", run, clock)
-            if record is not None:
-                self.output.started(run, clock, index, _us(record))
+        events = tuple(str(event) for event in reversed(record["listeners"]))
+        rejections = bool(record.get("rejections"))
+        line: int | None = None
+        run = self.main_run(thread) if exec_id == 0 else self.current(thread, exec_id, index)
+        queue = "nextTick" if rejections else "sync" if exec_id == 0 else run.queue
+        promise = self.resources.get((thread, exec_id))
+        if rejections and promise is not None and promise.type == "PROMISE":
+            # The line of the promise whose rejection Node reports.
+            line = promise.line
+        for depth, event in enumerate(events, start=1):
+            key = (thread, exec_id, rejections, events[:depth])
+            listener = self.listener_runs.get(key)
+            if listener is None:
+                clock = self.clocks[thread]
+                api = f"process.on('{event}')"
+                listener = Run(thread, queue, api, line, run, clock, direct=False, t=clock)
+                self.listener_runs[key] = listener
+                self.runs.append(listener)
+                self.event(index, "run", listener, clock)
+                self.output.started(listener, clock, index, _us(record))
+            run, line = listener, None
         return run
+
+    def end_listeners(self, thread: str, us: int | None) -> None:
+        """A callback starts or ends: the listeners that ran before it have returned."""
+        for key in [key for key in self.listener_runs if key[0] == thread]:
+            self.output.ended(self.listener_runs.pop(key), us)
 
     def other_clocks(self, thread: str) -> float:
         """The latest clock of the other threads: a message from them was sent by then."""
@@ -250,7 +276,7 @@ class TraceBuilder:
         elif kind == "init":
             self.init(index, thread, record)
         elif kind == "before":
-            self.exit_runs.pop(thread, None)
+            self.end_listeners(thread, _us(record))
             self.before(index, thread, int(record["id"]))
             run = self.current(thread, int(record["id"]))
             if thread not in self.scripts_ended and run is not self.mains.get(thread):
@@ -260,6 +286,7 @@ class TraceBuilder:
             self.running[thread].append(run)
             self.output.started(run, run.t, index, _us(record))
         elif kind == "after":
+            self.end_listeners(thread, _us(record))
             if self.running[thread]:
                 self.output.ended(self.running[thread].pop(), _us(record))
         elif kind == "resolve":
@@ -273,11 +300,9 @@ class TraceBuilder:
         elif kind == "print":
             self.print(index, thread, record)
         elif kind == "died":
-            # For an unhandled rejection, exec is the rejected promise (see current()); outside
-            # any callback, an exit listener may have thrown.
-            exec_id = int(record["exec"])
-            exiting = self.exit_runs.get(thread) if exec_id == 0 else None
-            self.died = exiting or self.current(thread, exec_id, index, record)
+            # For an unhandled rejection, exec is the rejected promise (see current()); a
+            # listener of a process event may have thrown.
+            self.died = self.current(thread, int(record["exec"]), index, record)
             self.output.death(self.died, self.died.t, index)
         elif kind == "truncated":
             self.truncated = True
