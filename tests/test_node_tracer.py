@@ -318,6 +318,22 @@ def test_exit_listeners_inside_a_callback_are_callbacks_of_their_own(
     ]
 
 
+def test_captured_rejections_are_scheduled_by_their_emit(runs: dict[str, CaseRun]) -> None:
+    trace = runs["capture_rejections.js"].trace
+    at_once = _callback_of(trace, "'error' listener got: rejected at once")
+    assert (at_once.api, at_once.line, _chain(trace, at_once)[1:]) == (
+        "EventEmitter.emit",
+        15,
+        ["main script"],
+    )
+    later = _callback_of(trace, "'error' listener got: rejected after an await")
+    assert (later.api, later.line) == ("EventEmitter.emit", 14)
+    rejecter = trace.callback(later.parent or 0)
+    # The .then that emit() made is one of Node's own promise jobs: it is part of the callback
+    # that rejected the listener's promise, the code after its await.
+    assert (rejecter.api, rejecter.line, rejecter.queue) == ("await", 9, "microtask")
+
+
 def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) -> None:
     trace = runs["worker_message.js"].trace
     got = trace.callback(trace.lines[1].callback)

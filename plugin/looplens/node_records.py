@@ -323,8 +323,15 @@ class TraceBuilder:
         file = record.get("file", self.thread_files.get(thread))
         line = int(record["line"]) if "line" in record and file == self.snippet else None
         api = record.get("api") or ("await" if kind == "PROMISE" else kind)
+        job = self.resources.get((thread, exec_id))
         if record.get("direct"):
             origin.schedules_user = True
+        elif "line" not in record and job is not None and job.transparent and "line" in job.record:
+            # Made in one of Node's promise jobs (they run as part of the callback that queued
+            # them): the user call that made that job started it. The nextTick that routes an
+            # async listener's rejection to 'error' comes from the .then that emit() put on the
+            # listener's promise, not from the code that rejected it.
+            line, api = job.line, job.api
         elif "line" not in record and origin is not self.mains.get(thread):
             # Node's plumbing carries on the user call that started it (fs.readFile's reads).
             line, api = origin.line, origin.api
