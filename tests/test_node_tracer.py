@@ -60,6 +60,7 @@ _ALLOW = {
     "worker.js": ("worker",),
     "worker_clock.js": ("worker",),
     "worker_message.js": ("worker",),
+    "worker_message_due.js": ("worker",),
 }
 
 
@@ -338,6 +339,14 @@ def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) ->
     trace = runs["worker_message.js"].trace
     got = trace.callback(trace.lines[1].callback)
     assert (got.queue, got.api, got.thread, got.t) == ("poll", "parentPort", "worker 1", 20)
+
+
+def test_a_worker_message_is_due_when_it_was_sent(runs: dict[str, CaseRun]) -> None:
+    trace = runs["worker_message_due.js"].trace
+    got = _callback_of(trace, "main: got done")
+    # Not 100 ms (the main thread's clock when it ran), as it was whenever Node's own messages
+    # on that port happened to run before the timer.
+    assert (got.queue, got.api, got.t) == ("poll", "new Worker", 0)
 
 
 SLEEPER = (

@@ -30,21 +30,25 @@ module loader runs the module body in one, so what runs in them belongs to whoev
 A run of a resource made before the preload loaded (a worker's parentPort) is a poll callback.
 queueMicrotask callbacks have negative ids: the preload numbers them itself.
 
-Node's own timers (a timer the snippet did not set with setTimeout or setInterval: the
-one-second cache of an HTTP server's Date header, fetch's internal clock tick) fire when real time
-says so, not when the snippet's logical clock does: a run of one of them stays out of the trace and
-moves no clock, unless something the snippet sees comes of it (a line it prints, a callback of the
-snippet it queues, directly or through Node's plumbing: AbortSignal.timeout aborting a fetch,
-timers/promises resolving an await, socket.setTimeout calling a 'timeout' listener). Whether
+Some runs move the clock to a time that the snippet's own schedule does not give: Node's own
+timers (a timer the snippet did not set with setTimeout or setInterval: the one-second cache of an
+HTTP server's Date header, fetch's internal clock tick), which fire when real time says so, and
+messages from other threads, due at the sender's clock, which includes Node's own messages
+between a worker and its parent (how many of them come before a timer is a race). Such a run
+stays out of the trace and moves no clock, unless something the snippet sees comes of it (a line
+it prints, a callback of the snippet it queues, directly or through Node's plumbing:
+AbortSignal.timeout aborting a fetch, timers/promises resolving an await, socket.setTimeout
+calling a 'timeout' listener, a worker's message reaching its 'message' listener). Whether
 something comes of a run is known only once the records are read to the end, so they are read
-twice (see build_trace): the first reading finds the runs that nothing came of, the second leaves
-them out.
+twice (see build_trace): the first reading finds the runs that nothing came of, the second lets
+them move no clock.
 
 Logical time is per thread. A worker's clock starts at its creator's clock when the Worker was
 made. A message crossing threads cannot be handled before it was sent: a message port's callback
-is due no sooner than the latest clock of the other threads when it runs. That is the sender's
-clock at postMessage or later (the preload does not see postMessage itself); since each clock
-stays behind real time, it never puts a line before something that really happened first.
+(or a worker's exit) is due no sooner than the latest clock of the other threads when it runs.
+That is the sender's clock at postMessage or later (the preload does not see postMessage
+itself); since each clock stays behind real time, it never puts a line before something that
+really happened first.
 """
 
 from __future__ import annotations
@@ -68,12 +72,15 @@ QUEUE_BY_TYPE = {
 #: Every other resource type is I/O (files, sockets, thread pool, message ports): poll phase.
 IO_QUEUE = "poll"
 PROMISE_TYPES = frozenset({"PROMISE", "Microtask"})
+#: Resources whose runs come from another thread: a message, a worker's exit. They are due no
+#: sooner than the other threads' clocks.
+CROSS_THREAD_TYPES = frozenset({"MESSAGEPORT", "WORKER"})
 #: Queues whose callbacks a reader schedules directly, and so wants to see even when silent.
 DIRECT_QUEUES = frozenset({"timers", "check", "nextTick", "microtask"})
 
 Record = Mapping[str, Any]
-#: One run of a timer: (thread, resource id, how many runs it had before).
-TimerRun = tuple[str, int, int]
+#: One run of a resource: (thread, resource id, how many runs it had before).
+RunKey = tuple[str, int, int]
 #: Events sort by (record index, phase, sequence). A promise reaction is known to be queued only
 #: when it runs, so its "queued" event goes back to the record that queued it, in phase 0.
 EventKey = tuple[int, int, int]
@@ -96,8 +103,9 @@ class Run:
     schedules_user: bool = False
     printed: bool = False
     first_key: EventKey | None = None
-    #: For a run of a timer that Node set for itself: which run of which timer it is.
-    node_timer: TimerRun | None = None
+    #: For a run due at a time from outside the snippet's schedule (Node's own timer, a message
+    #: from another thread): which run of which resource it is.
+    outside_time: RunKey | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -146,16 +154,19 @@ def build_trace(
     for index, record in enumerate(records):
         first.feed(index, record)
     first.finish(output, exit_code, runtime, arrivals)
-    builder = TraceBuilder(quiet_timer_runs=first.unseen_timer_runs())
+    builder = TraceBuilder(silent_runs=first.unseen_outside_time_runs())
     for index, record in enumerate(records):
         builder.feed(index, record)
     return builder.finish(output, exit_code, runtime, arrivals)
 
 
 class TraceBuilder:
-    def __init__(self, quiet_timer_runs: frozenset[TimerRun] = frozenset()) -> None:
-        #: Runs of Node's own timers that nothing the snippet sees came of: they move no clock.
-        self.quiet_timer_runs = quiet_timer_runs
+    def __init__(self, silent_runs: frozenset[RunKey] = frozenset()) -> None:
+        #: Runs due at a time from outside the snippet's schedule that nothing the snippet sees
+        #: came of: they move no clock.
+        self.silent_runs = silent_runs
+        #: How many runs each resource made before the preload loaded had.
+        self.unknown_runs: dict[tuple[str, int], int] = defaultdict(int)
         self.snippet: str | None = None
         self.thread_files: dict[str, str] = {}
         self.mains: dict[str, Run] = {}
@@ -404,16 +415,21 @@ class TraceBuilder:
             run, resource.pending = resource.pending, None
         else:
             # A repeated run (an interval, a socket's next read) is queued again as it comes, on
-            # behalf of the code that set the resource up.
-            run = self.new_run(resource, resource.origin, self.due(resource))
+            # behalf of the code that set the resource up. A message port's next message is due
+            # when it was sent (below), not when the receiver got round to it: that depends on
+            # how many of Node's own messages (a worker's 'online') came before, a race.
+            due = resource.clock if resource.type in CROSS_THREAD_TYPES else self.due(resource)
+            run = self.new_run(resource, resource.origin, due)
             self.event(index, "queued", run, self.clocks[thread])
-        if resource.type == "MESSAGEPORT":
+        if resource.type in CROSS_THREAD_TYPES:
             run.due = max(run.due, self.other_clocks(thread))
-        if resource.type == "Timeout" and not resource.direct:
-            run.node_timer = (thread, resource_id, len(resource.runs))
+        if resource.type in CROSS_THREAD_TYPES or (
+            resource.type == "Timeout" and not resource.direct
+        ):
+            run.outside_time = (thread, resource_id, len(resource.runs))
         resource.runs.append(run)
         run.t = max(self.clocks[thread], run.due)
-        if run.node_timer not in self.quiet_timer_runs:
+        if run.outside_time not in self.silent_runs:
             self.clocks[thread] = run.t
         self.event(index, "run", run, run.t)
 
@@ -424,7 +440,10 @@ class TraceBuilder:
         main = self.main_run(thread)
         due = max(self.clocks[thread], self.other_clocks(thread))
         run = Run(thread, IO_QUEUE, api, None, main, due, direct=False, t=due)
-        self.clocks[thread] = due
+        run.outside_time = (thread, resource_id, self.unknown_runs[thread, resource_id])
+        self.unknown_runs[thread, resource_id] += 1
+        if run.outside_time not in self.silent_runs:
+            self.clocks[thread] = due
         self.unknown[thread, resource_id] = run
         self.runs.append(run)
         self.event(index, "run", run, due)
@@ -494,21 +513,22 @@ class TraceBuilder:
             return True
         return run.direct and run.queue in DIRECT_QUEUES
 
-    def unseen_timer_runs(self) -> frozenset[TimerRun]:
-        """After finish(): the runs of Node's own timers that no kept callback descends from."""
-        seen: set[TimerRun] = set()
+    def unseen_outside_time_runs(self) -> frozenset[RunKey]:
+        """After finish(): the runs due at a time from outside the snippet's schedule that no
+        kept callback descends from."""
+        seen: set[RunKey] = set()
         for run in self.runs:
             if not self.keep(run):
                 continue
             ancestor: Run | None = run
             while ancestor is not None:
-                if ancestor.node_timer is not None:
-                    seen.add(ancestor.node_timer)
+                if ancestor.outside_time is not None:
+                    seen.add(ancestor.outside_time)
                 ancestor = ancestor.parent
         return frozenset(
-            run.node_timer
+            run.outside_time
             for run in self.runs
-            if run.node_timer is not None and run.node_timer not in seen
+            if run.outside_time is not None and run.outside_time not in seen
         )
 
 
