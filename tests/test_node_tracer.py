@@ -57,6 +57,7 @@ _ALLOW = {
     "direct_writes.js": ("child",),
     "net_server.js": ("net",),
     "node_timer_date_header.js": ("net",),
+    "socket_timeout.js": ("net",),
     "worker.js": ("worker",),
     "worker_clock.js": ("worker",),
     "worker_message.js": ("worker",),

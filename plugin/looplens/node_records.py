@@ -35,10 +35,11 @@ timers (a timer the snippet did not set with setTimeout or setInterval: the one-
 HTTP server's Date header, fetch's internal clock tick), which fire when real time says so, and
 messages from other threads, due at the sender's clock, which includes Node's own messages
 between a worker and its parent (how many of them come before a timer is a race). Such a run
-stays out of the trace and moves no clock, unless something the snippet sees comes of it (a line
-it prints, a callback of the snippet it queues, directly or through Node's plumbing:
-AbortSignal.timeout aborting a fetch, timers/promises resolving an await, socket.setTimeout
-calling a 'timeout' listener, a worker's message reaching its 'message' listener). Whether
+stays out of the trace and moves no clock, unless something the snippet sees comes of it: a line
+it prints, a callback of the snippet it queues (directly or through Node's plumbing:
+AbortSignal.timeout aborting a fetch, timers/promises resolving an await, a worker's message
+reaching its 'message' listener), code of the snippet that makes something (socket.setTimeout's
+'timeout' listener calling destroy()). A listener that only sets a variable goes unseen. Whether
 something comes of a run is known only once the records are read to the end, so they are read
 twice (see build_trace): the first reading finds the runs that nothing came of, the second lets
 them move no clock.
@@ -101,6 +102,9 @@ class Run:
     t: float = 0.0
     #: User code ran here: it created or queued something from a user frame.
     schedules_user: bool = False
+    #: A user frame was on the stack when something was made here (a listener of the snippet ran:
+    #: a socket's 'timeout' listener calling destroy()).
+    ran_user_code: bool = False
     printed: bool = False
     first_key: EventKey | None = None
     #: For a run due at a time from outside the snippet's schedule (Node's own timer, a message
@@ -335,6 +339,8 @@ class TraceBuilder:
         line = int(record["line"]) if "line" in record and file == self.snippet else None
         api = record.get("api") or ("await" if kind == "PROMISE" else kind)
         job = self.resources.get((thread, exec_id))
+        if "line" in record:
+            origin.ran_user_code = True
         if record.get("direct"):
             origin.schedules_user = True
         elif "line" not in record and job is not None and job.transparent and "line" in job.record:
@@ -514,11 +520,11 @@ class TraceBuilder:
         return run.direct and run.queue in DIRECT_QUEUES
 
     def unseen_outside_time_runs(self) -> frozenset[RunKey]:
-        """After finish(): the runs due at a time from outside the snippet's schedule that no
-        kept callback descends from."""
+        """After finish(): the runs due at a time from outside the snippet's schedule in which no
+        code of the snippet ran, and that no kept callback descends from."""
         seen: set[RunKey] = set()
         for run in self.runs:
-            if not self.keep(run):
+            if not (self.keep(run) or run.ran_user_code):
                 continue
             ancestor: Run | None = run
             while ancestor is not None:
