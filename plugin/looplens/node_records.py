@@ -157,8 +157,11 @@ def build_trace(
     first = TraceBuilder()
     for index, record in enumerate(records):
         first.feed(index, record)
-    first.finish(output, exit_code, runtime, arrivals)
-    builder = TraceBuilder(silent_runs=first.unseen_outside_time_runs())
+    trace = first.finish(output, exit_code, runtime, arrivals)
+    silent = first.unseen_outside_time_runs()
+    if not silent:
+        return trace
+    builder = TraceBuilder(silent_runs=silent)
     for index, record in enumerate(records):
         builder.feed(index, record)
     return builder.finish(output, exit_code, runtime, arrivals)
@@ -523,11 +526,14 @@ class TraceBuilder:
         """After finish(): the runs due at a time from outside the snippet's schedule in which no
         code of the snippet ran, and that no kept callback descends from."""
         seen: set[RunKey] = set()
+        # Runs whose ancestors are already counted: a long chain is walked once, not once a link.
+        walked: set[int] = set()
         for run in self.runs:
             if not (self.keep(run) or run.ran_user_code):
                 continue
             ancestor: Run | None = run
-            while ancestor is not None:
+            while ancestor is not None and id(ancestor) not in walked:
+                walked.add(id(ancestor))
                 if ancestor.outside_time is not None:
                     seen.add(ancestor.outside_time)
                 ancestor = ancestor.parent
