@@ -21,7 +21,7 @@ import pytest
 from looplens.errors import TracerError
 from looplens.node_tracer import trace_javascript
 from looplens.runtimes import node_binary, node_version
-from looplens.trace import JS_QUEUES, Trace
+from looplens.trace import JS_QUEUES, Callback, Trace
 
 CASES = Path(__file__).parent / "cases" / "js"
 CASE_FILES = sorted(path for path in CASES.iterdir() if path.suffix in {".js", ".mjs", ".ts"})
@@ -56,9 +56,12 @@ def _plain_run(path: Path) -> PlainRun:
 _ALLOW = {
     "direct_writes.js": ("child",),
     "net_server.js": ("net",),
+    "node_timer_date_header.js": ("net",),
+    "socket_timeout.js": ("net",),
     "worker.js": ("worker",),
     "worker_clock.js": ("worker",),
     "worker_message.js": ("worker",),
+    "worker_message_due.js": ("worker",),
 }
 
 
@@ -250,10 +253,101 @@ def test_exit_listeners_run_after_the_loop(runs: dict[str, CaseRun]) -> None:
     assert apis == ["main script", "setTimeout", "process.on('beforeExit')", "process.on('exit')"]
 
 
+def test_node_s_own_timers_are_not_callbacks(runs: dict[str, CaseRun]) -> None:
+    trace = runs["node_timer_date_header.js"].trace
+    timers = [callback for callback in trace.callbacks if callback.queue == "timers"]
+    # Only the snippet's own setTimeout: not the Date header's timer, which did run.
+    assert [(callback.api, callback.line, callback.t) for callback in timers] == [
+        ("setTimeout", 16, 5)
+    ]
+
+
+def test_a_run_with_node_s_own_timers_traces_the_same_twice() -> None:
+    path = CASES / "node_timer_date_header.js"
+    first, second = (trace_javascript(path, allow=("net",)).to_json() for _ in range(2))
+    assert first == second
+
+
+def _callback_of(trace: Trace, text: str) -> Callback:
+    return trace.callback(next(line.callback for line in trace.lines if line.text == text))
+
+
+def _chain(trace: Trace, callback: Callback) -> list[str]:
+    """The apis from a callback up to the main script."""
+    apis = [callback.api]
+    while callback.parent is not None:
+        callback = trace.callback(callback.parent)
+        apis.append(callback.api)
+    return apis
+
+
+def test_an_unhandled_rejection_listener_is_a_callback_of_its_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["unhandled_rejection_listener.js"].trace
+    listener = _callback_of(trace, "unhandled: nobody catches me")
+    # Scheduled by the rejection: the promise made on line 9, in the timer's callback.
+    assert (listener.api, listener.queue, listener.line) == (
+        "process.on('unhandledRejection')",
+        "nextTick",
+        9,
+    )
+    assert _chain(trace, listener)[1:] == ["setTimeout", "main script"]
+    later = _callback_of(trace, "timer set by the listener")
+    assert _chain(trace, later)[:2] == ["setTimeout", "process.on('unhandledRejection')"]
+
+
+def test_an_uncaught_exception_listener_is_a_callback_of_its_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["uncaught_exception_listener.js"].trace
+    listener = _callback_of(trace, "caught: boom")
+    assert (listener.api, listener.queue) == ("process.on('uncaughtException')", "timers")
+    assert _chain(trace, listener)[1:] == ["setTimeout", "main script"]
+    tick = _callback_of(trace, "tick set by the listener")
+    assert _chain(trace, tick)[:2] == ["process.nextTick", "process.on('uncaughtException')"]
+
+
+def test_exit_listeners_inside_a_callback_are_callbacks_of_their_own(
+    runs: dict[str, CaseRun],
+) -> None:
+    trace = runs["exit_listeners_inside.js"].trace
+    assert _chain(trace, _callback_of(trace, "exit 3")) == [
+        "process.on('exit')",
+        "process.on('unhandledRejection')",
+        "setTimeout",
+        "main script",
+    ]
+
+
+def test_captured_rejections_are_scheduled_by_their_emit(runs: dict[str, CaseRun]) -> None:
+    trace = runs["capture_rejections.js"].trace
+    at_once = _callback_of(trace, "'error' listener got: rejected at once")
+    assert (at_once.api, at_once.line, _chain(trace, at_once)[1:]) == (
+        "EventEmitter.emit",
+        15,
+        ["main script"],
+    )
+    later = _callback_of(trace, "'error' listener got: rejected after an await")
+    assert (later.api, later.line) == ("EventEmitter.emit", 14)
+    rejecter = trace.callback(later.parent or 0)
+    # The .then that emit() made is one of Node's own promise jobs: it is part of the callback
+    # that rejected the listener's promise, the code after its await.
+    assert (rejecter.api, rejecter.line, rejecter.queue) == ("await", 9, "microtask")
+
+
 def test_a_worker_message_comes_from_the_poll_phase(runs: dict[str, CaseRun]) -> None:
     trace = runs["worker_message.js"].trace
     got = trace.callback(trace.lines[1].callback)
     assert (got.queue, got.api, got.thread, got.t) == ("poll", "parentPort", "worker 1", 20)
+
+
+def test_a_worker_message_is_due_when_it_was_sent(runs: dict[str, CaseRun]) -> None:
+    trace = runs["worker_message_due.js"].trace
+    got = _callback_of(trace, "main: got done")
+    # Not 100 ms (the main thread's clock when it ran), as it was whenever Node's own messages
+    # on that port happened to run before the timer.
+    assert (got.queue, got.api, got.t) == ("poll", "new Worker", 0)
 
 
 SLEEPER = (

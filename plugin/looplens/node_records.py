@@ -18,25 +18,44 @@ The preload writes facts as they happen, one JSON object a line, each with its t
 - ``us`` (on thread, before, after, print and died records): microseconds on the monotonic clock, to
   place output that no record accounts for (see looplens.node_output).
 - ``thread`` of a worker has ``parent``: the thread and id of the WORKER resource that made it.
-- ``exit`` on a record with ``exec`` 0: it ran from a listener of process.on('beforeExit') or
-  process.on('exit') (the value says which) that Node called after the loop ended.
+- ``listeners`` (init, resolve, print and died records): the code ran from listeners of process
+  events that Node emitted itself, innermost first: 'beforeExit' and 'exit' after the loop ended
+  (``exec`` 0), 'unhandledRejection' from the step where Node reports rejections (``exec`` is the
+  rejected promise), 'uncaughtException' right after a callback threw (``exec`` is that callback),
+  'exit' from process.exit() or after an uncaught error. ``rejections``: the outermost one ran from
+  the rejections step (an 'uncaughtException' or 'exit' listener after a rejection nobody handled).
 
 Each run of a resource is one callback, except Node's own promise jobs (not ``direct``): the ES
 module loader runs the module body in one, so what runs in them belongs to whoever queued them.
 A run of a resource made before the preload loaded (a worker's parentPort) is a poll callback.
 queueMicrotask callbacks have negative ids: the preload numbers them itself.
 
+Some runs move the clock to a time that the snippet's own schedule does not give: Node's own
+timers (a timer the snippet did not set with setTimeout or setInterval: the one-second cache of an
+HTTP server's Date header, fetch's internal clock tick), which fire when real time says so, and
+messages from other threads, due at the sender's clock, which includes Node's own messages
+between a worker and its parent (how many of them come before a timer is a race). Such a run
+stays out of the trace and moves no clock, unless something the snippet sees comes of it: a line
+it prints, a callback of the snippet it queues (directly or through Node's plumbing:
+AbortSignal.timeout aborting a fetch, timers/promises resolving an await, a worker's message
+reaching its 'message' listener), code of the snippet that makes something (socket.setTimeout's
+'timeout' listener calling destroy()). A listener that only sets a variable goes unseen. Whether
+something comes of a run is known only once the records are read to the end, so they are read
+twice (see build_trace): the first reading finds the runs that nothing came of, the second lets
+them move no clock.
+
 Logical time is per thread. A worker's clock starts at its creator's clock when the Worker was
 made. A message crossing threads cannot be handled before it was sent: a message port's callback
-is due no sooner than the latest clock of the other threads when it runs. That is the sender's
-clock at postMessage or later (the preload does not see postMessage itself); since each clock
-stays behind real time, it never puts a line before something that really happened first.
+(or a worker's exit) is due no sooner than the latest clock of the other threads when it runs.
+That is the sender's clock at postMessage or later (the preload does not see postMessage
+itself); since each clock stays behind real time, it never puts a line before something that
+really happened first.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,10 +73,15 @@ QUEUE_BY_TYPE = {
 #: Every other resource type is I/O (files, sockets, thread pool, message ports): poll phase.
 IO_QUEUE = "poll"
 PROMISE_TYPES = frozenset({"PROMISE", "Microtask"})
+#: Resources whose runs come from another thread: a message, a worker's exit. They are due no
+#: sooner than the other threads' clocks.
+CROSS_THREAD_TYPES = frozenset({"MESSAGEPORT", "WORKER"})
 #: Queues whose callbacks a reader schedules directly, and so wants to see even when silent.
 DIRECT_QUEUES = frozenset({"timers", "check", "nextTick", "microtask"})
 
 Record = Mapping[str, Any]
+#: One run of a resource: (thread, resource id, how many runs it had before).
+RunKey = tuple[str, int, int]
 #: Events sort by (record index, phase, sequence). A promise reaction is known to be queued only
 #: when it runs, so its "queued" event goes back to the record that queued it, in phase 0.
 EventKey = tuple[int, int, int]
@@ -78,8 +102,14 @@ class Run:
     t: float = 0.0
     #: User code ran here: it created or queued something from a user frame.
     schedules_user: bool = False
+    #: A user frame was on the stack when something was made here (a listener of the snippet ran:
+    #: a socket's 'timeout' listener calling destroy()).
+    ran_user_code: bool = False
     printed: bool = False
     first_key: EventKey | None = None
+    #: For a run due at a time from outside the snippet's schedule (Node's own timer, a message
+    #: from another thread): which run of which resource it is.
+    outside_time: RunKey | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -115,8 +145,35 @@ class Resource:
         return self.type in PROMISE_TYPES and not self.direct
 
 
+def build_trace(
+    records: Sequence[Record],
+    output: dict[Stream, bytes],
+    exit_code: int,
+    runtime: str,
+    arrivals: dict[Stream, Arrivals] | None = None,
+) -> Trace:
+    """The Trace of a run's records, without the runs of Node's own timers that nothing the
+    snippet sees came of (see the module's docstring)."""
+    first = TraceBuilder()
+    for index, record in enumerate(records):
+        first.feed(index, record)
+    trace = first.finish(output, exit_code, runtime, arrivals)
+    silent = first.unseen_outside_time_runs()
+    if not silent:
+        return trace
+    builder = TraceBuilder(silent_runs=silent)
+    for index, record in enumerate(records):
+        builder.feed(index, record)
+    return builder.finish(output, exit_code, runtime, arrivals)
+
+
 class TraceBuilder:
-    def __init__(self) -> None:
+    def __init__(self, silent_runs: frozenset[RunKey] = frozenset()) -> None:
+        #: Runs due at a time from outside the snippet's schedule that nothing the snippet sees
+        #: came of: they move no clock.
+        self.silent_runs = silent_runs
+        #: How many runs each resource made before the preload loaded had.
+        self.unknown_runs: dict[tuple[str, int], int] = defaultdict(int)
         self.snippet: str | None = None
         self.thread_files: dict[str, str] = {}
         self.mains: dict[str, Run] = {}
@@ -127,9 +184,9 @@ class TraceBuilder:
         self.synthetic: dict[tuple[str, int], Run] = {}
         #: The current run of each resource made before the preload loaded.
         self.unknown: dict[tuple[str, int], Run] = {}
-        #: Per thread, the code running outside any callback after the loop ended (exit
-        #: handlers), until the next callback starts.
-        self.exit_runs: dict[str, Run] = {}
+        #: The listeners of process events running now, by thread, context and events (outermost
+        #: first), until the next callback starts or ends.
+        self.listener_runs: dict[tuple[str, int, bool, tuple[str, ...]], Run] = {}
         self.scripts_ended: set[str] = set()
         self.runs: list[Run] = []
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
@@ -162,8 +219,8 @@ class TraceBuilder:
         self, thread: str, exec_id: int, index: int = -1, record: Record | None = None
     ) -> Run:
         """The callback that code running in resource `exec_id` belongs to."""
-        if exec_id == 0 and record is not None and "exit" in record:
-            return self.exit_run(thread, index, str(record["exit"]), record)
+        if record is not None and record.get("listeners"):
+            return self.listener_run(thread, exec_id, index, record)
         resource = self.resources.get((thread, exec_id))
         if resource is None:
             # A resource made before the preload ran: its current run, or else the script (a
@@ -176,27 +233,49 @@ class TraceBuilder:
             return resource.queued_at[1]
         if resource.type == "PROMISE" and resource.settled_by is not None:
             # A promise that runs nothing itself is current only while Node handles its
-            # unhandled rejection: that belongs to the callback that rejected it.
+            # unhandled rejection: with no listener, Node's report of it belongs to the callback
+            # that rejected it.
             return resource.settled_by
         return resource.origin
 
-    def exit_run(self, thread: str, index: int, event: str, record: Record | None = None) -> Run:
-        """The listeners of process.on('beforeExit') / ('exit') that Node calls after the loop.
+    def listener_run(self, thread: str, exec_id: int, index: int, record: Record) -> Run:
+        """The listeners of a process event that Node emitted itself (see `listeners` above).
 
-        They run from no queue of the vocabulary: they get the main script's queue ("sync"), but
-        the clock of the moment they run, so that time never goes back.
+        Each event's listeners are one callback, a child of the one they ran from: for listeners
+        that Node calls from the rejections step, the callback that rejected the promise (their
+        queue is "nextTick": Node takes that step in the function that drains the nextTick queue,
+        once it and the microtask queue are empty); for 'beforeExit' and 'exit' after the loop,
+        the main script, with its queue ("sync": they run from no queue of the vocabulary); else
+        the callback they ran in, with its queue. Their clock is the moment they
+        run, so that time never goes back.
         """
-        run = self.exit_runs.get(thread)
-        if run is None or run.api != f"process.on('{event}')":
-            clock = self.clocks[thread]
-            main = self.main_run(thread)
-            run = Run(thread, "sync", f"process.on('{event}')", None, main, clock, False, t=clock)
-            self.exit_runs[thread] = run
-            self.runs.append(run)
-            self.event(index, "run", run, clock)
-            if record is not None:
-                self.output.started(run, clock, index, _us(record))
+        events = tuple(str(event) for event in reversed(record["listeners"]))
+        rejections = bool(record.get("rejections"))
+        line: int | None = None
+        run = self.main_run(thread) if exec_id == 0 else self.current(thread, exec_id, index)
+        queue = "nextTick" if rejections else "sync" if exec_id == 0 else run.queue
+        promise = self.resources.get((thread, exec_id))
+        if rejections and promise is not None and promise.type == "PROMISE":
+            # The line of the promise whose rejection Node reports.
+            line = promise.line
+        for depth, event in enumerate(events, start=1):
+            key = (thread, exec_id, rejections, events[:depth])
+            listener = self.listener_runs.get(key)
+            if listener is None:
+                clock = self.clocks[thread]
+                api = f"process.on('{event}')"
+                listener = Run(thread, queue, api, line, run, clock, direct=False, t=clock)
+                self.listener_runs[key] = listener
+                self.runs.append(listener)
+                self.event(index, "run", listener, clock)
+                self.output.started(listener, clock, index, _us(record))
+            run, line = listener, None
         return run
+
+    def end_listeners(self, thread: str, us: int | None) -> None:
+        """A callback starts or ends: the listeners that ran before it have returned."""
+        for key in [key for key in self.listener_runs if key[0] == thread]:
+            self.output.ended(self.listener_runs.pop(key), us)
 
     def other_clocks(self, thread: str) -> float:
         """The latest clock of the other threads: a message from them was sent by then."""
@@ -215,7 +294,7 @@ class TraceBuilder:
         elif kind == "init":
             self.init(index, thread, record)
         elif kind == "before":
-            self.exit_runs.pop(thread, None)
+            self.end_listeners(thread, _us(record))
             self.before(index, thread, int(record["id"]))
             run = self.current(thread, int(record["id"]))
             if thread not in self.scripts_ended and run is not self.mains.get(thread):
@@ -225,6 +304,7 @@ class TraceBuilder:
             self.running[thread].append(run)
             self.output.started(run, run.t, index, _us(record))
         elif kind == "after":
+            self.end_listeners(thread, _us(record))
             if self.running[thread]:
                 self.output.ended(self.running[thread].pop(), _us(record))
         elif kind == "resolve":
@@ -238,11 +318,9 @@ class TraceBuilder:
         elif kind == "print":
             self.print(index, thread, record)
         elif kind == "died":
-            # For an unhandled rejection, exec is the rejected promise (see current()); outside
-            # any callback, an exit listener may have thrown.
-            exec_id = int(record["exec"])
-            exiting = self.exit_runs.get(thread) if exec_id == 0 else None
-            self.died = exiting or self.current(thread, exec_id, index, record)
+            # For an unhandled rejection, exec is the rejected promise (see current()); a
+            # listener of a process event may have thrown.
+            self.died = self.current(thread, int(record["exec"]), index, record)
             self.output.death(self.died, self.died.t, index)
         elif kind == "truncated":
             self.truncated = True
@@ -263,8 +341,17 @@ class TraceBuilder:
         file = record.get("file", self.thread_files.get(thread))
         line = int(record["line"]) if "line" in record and file == self.snippet else None
         api = record.get("api") or ("await" if kind == "PROMISE" else kind)
+        job = self.resources.get((thread, exec_id))
+        if "line" in record:
+            origin.ran_user_code = True
         if record.get("direct"):
             origin.schedules_user = True
+        elif "line" not in record and job is not None and job.transparent and "line" in job.record:
+            # Made in one of Node's promise jobs (they run as part of the callback that queued
+            # them): the user call that made that job started it. The nextTick that routes an
+            # async listener's rejection to 'error' comes from the .then that emit() put on the
+            # listener's promise, not from the code that rejected it.
+            line, api = job.line, job.api
         elif "line" not in record and origin is not self.mains.get(thread):
             # Node's plumbing carries on the user call that started it (fs.readFile's reads).
             line, api = origin.line, origin.api
@@ -337,13 +424,22 @@ class TraceBuilder:
             run, resource.pending = resource.pending, None
         else:
             # A repeated run (an interval, a socket's next read) is queued again as it comes, on
-            # behalf of the code that set the resource up.
-            run = self.new_run(resource, resource.origin, self.due(resource))
+            # behalf of the code that set the resource up. A message port's next message is due
+            # when it was sent (below), not when the receiver got round to it: that depends on
+            # how many of Node's own messages (a worker's 'online') came before, a race.
+            due = resource.clock if resource.type in CROSS_THREAD_TYPES else self.due(resource)
+            run = self.new_run(resource, resource.origin, due)
             self.event(index, "queued", run, self.clocks[thread])
-        if resource.type == "MESSAGEPORT":
+        if resource.type in CROSS_THREAD_TYPES:
             run.due = max(run.due, self.other_clocks(thread))
+        if resource.type in CROSS_THREAD_TYPES or (
+            resource.type == "Timeout" and not resource.direct
+        ):
+            run.outside_time = (thread, resource_id, len(resource.runs))
         resource.runs.append(run)
-        run.t = self.clocks[thread] = max(self.clocks[thread], run.due)
+        run.t = max(self.clocks[thread], run.due)
+        if run.outside_time not in self.silent_runs:
+            self.clocks[thread] = run.t
         self.event(index, "run", run, run.t)
 
     def unknown_run(self, index: int, thread: str, resource_id: int) -> None:
@@ -353,7 +449,10 @@ class TraceBuilder:
         main = self.main_run(thread)
         due = max(self.clocks[thread], self.other_clocks(thread))
         run = Run(thread, IO_QUEUE, api, None, main, due, direct=False, t=due)
-        self.clocks[thread] = due
+        run.outside_time = (thread, resource_id, self.unknown_runs[thread, resource_id])
+        self.unknown_runs[thread, resource_id] += 1
+        if run.outside_time not in self.silent_runs:
+            self.clocks[thread] = due
         self.unknown[thread, resource_id] = run
         self.runs.append(run)
         self.event(index, "run", run, due)
@@ -422,6 +521,27 @@ class TraceBuilder:
         if run in self.mains.values() or run.printed or run.schedules_user:
             return True
         return run.direct and run.queue in DIRECT_QUEUES
+
+    def unseen_outside_time_runs(self) -> frozenset[RunKey]:
+        """After finish(): the runs due at a time from outside the snippet's schedule in which no
+        code of the snippet ran, and that no kept callback descends from."""
+        seen: set[RunKey] = set()
+        # Runs whose ancestors are already counted: a long chain is walked once, not once a link.
+        walked: set[int] = set()
+        for run in self.runs:
+            if not (self.keep(run) or run.ran_user_code):
+                continue
+            ancestor: Run | None = run
+            while ancestor is not None and id(ancestor) not in walked:
+                walked.add(id(ancestor))
+                if ancestor.outside_time is not None:
+                    seen.add(ancestor.outside_time)
+                ancestor = ancestor.parent
+        return frozenset(
+            run.outside_time
+            for run in self.runs
+            if run.outside_time is not None and run.outside_time not in seen
+        )
 
 
 def _us(record: Record) -> int | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from looplens.errors import TracerError
 from looplens.node_output import Arrivals
-from looplens.node_records import TraceBuilder
+from looplens.node_records import build_trace
 from looplens.runtimes import node_binary, node_version
 from looplens.sandbox import MB, LimitError, Limits, run_sandboxed, scrubbed_environment
 from looplens.side_channel import parse_records, show_folder_as
@@ -59,11 +59,8 @@ def trace_javascript(
         records = parse_records(side_channel.read())
     if not records or records[0].get("k") != "thread":
         raise TracerError(f"the tracer did not start in Node (exit code {exit_code})")
-    builder = TraceBuilder()
-    for index, record in enumerate(records):
-        builder.feed(index, record)
     output: dict[Stream, bytes] = {"stdout": stdout, "stderr": stderr}
-    trace = builder.finish(output, exit_code, node_version(), arrivals)
+    trace = build_trace(records, output, exit_code, node_version(), arrivals)
     if display_path is None:
         return trace
     return show_folder_as(trace, (given_folder, path.parent), display_path)

@@ -170,6 +170,16 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
   // executionAsyncResource (both make Node use the callback trampoline too).
   const userHooks = new Map();
   let usesExecutionAsyncResource = false;
+  // The resources whose callbacks run now, innermost last (the main script's outside them all):
+  // code that runs in another resource's context was called by Node outside any callback (the
+  // listeners of process events, see addListeners).
+  const running = [];
+  const scriptExec = asyncHooks.executionAsyncId();
+  // From the uncaught error's report to the end of its callback, Node calls process listeners.
+  let dying = false;
+  // Where Node emits 'uncaughtExceptionMonitor' (its first listener is the tracer's): its other
+  // listeners are not 'uncaughtException' ones, though Node calls both from the same function.
+  let monitorSite = null;
 
   function emit(record) {
     record.th = thread;
@@ -202,7 +212,10 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
     // An async frame (`at async f`) says who awaits, not who called: it is no user frame here.
     if (callSite.isAsync()) return null;
     const name = callSite.getFileName();
-    if (!name || name.startsWith('node:') || name === preloadFile) return null;
+    // wasm://… frames are WebAssembly that Node runs for itself (fetch's HTTP parser).
+    if (!name || name.startsWith('node:') || name.startsWith('wasm:') || name === preloadFile) {
+      return null;
+    }
     let file = fileNames.get(name);
     if (file === undefined) {
       file = name.startsWith('file:') ? fileURLToPath(name) : name;
@@ -385,7 +398,7 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
       // The delay after Node's clamping (0 becomes 1); an interval's runs are this far apart.
       if (type === 'Timeout') record.delay = resource._idleTimeout;
       if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(resource);
-      addExit(record);
+      addListeners(record);
       emit(record);
       lastRecorded = id;
     } finally {
@@ -398,21 +411,86 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
       callSite.getFunctionName() === 'callbackTrampoline';
   }
 
-  // Code outside any callback (exec 0) whose stack starts at process.emit runs from a listener
-  // of process.on('beforeExit') or process.on('exit') that Node called after the loop ended;
-  // process._exiting tells the two apart.
-  function addExit(record) {
-    if (record.exec !== 0) return;
-    const callSites = captureStack(Infinity).filter((callSite) => !isTrampoline(callSite));
-    const bottom = callSites[callSites.length - 1];
-    if (bottom && bottom.getFileName() === 'node:events' && bottom.getFunctionName() === 'emit' &&
-        bottom.getTypeName() === 'process') {
-      record.exit = process._exiting ? 'exit' : 'beforeExit';
+  function isProcessEmit(callSite) {
+    return callSite.getFileName() === 'node:events' && callSite.getFunctionName() === 'emit' &&
+      callSite.getTypeName() === 'process';
+  }
+
+  function siteOf(callSite) {
+    return `${callSite.getFileName()}:${callSite.getLineNumber()}:${callSite.getColumnNumber()}`;
+  }
+
+  // The process event that Node emits from `caller` (the frame below process.emit), or null for
+  // one that belongs to the callback it runs in (a 'warning' emitted from a nextTick).
+  function processEvent(caller) {
+    if (!caller) return process._exiting ? 'exit' : 'beforeExit';
+    const file = caller.getFileName();
+    // process._fatalException is an anonymous function: only its method name says which.
+    const name = caller.getFunctionName() || caller.getMethodName();
+    if (file === 'node:internal/process/execution' && name === '_fatalException') {
+      if (siteOf(caller) === monitorSite) return 'uncaughtExceptionMonitor';
+      return process._exiting ? 'exit' : 'uncaughtException';
     }
+    if (file === 'node:internal/process/promises') {
+      if (name === 'emitUnhandledRejection') return 'unhandledRejection';
+      if (name === 'processPromiseRejections') return 'rejectionHandled';
+    }
+    if (file === 'node:internal/process/per_thread' && name === 'exit') return 'exit';
+    return null;
+  }
+
+  // Code that runs from a listener of a process event that Node emitted itself, not from the
+  // callback whose context it runs in: 'beforeExit' and 'exit' after the loop ended (outside any
+  // callback), 'unhandledRejection' from Node's step that reports rejections once the nextTick
+  // and microtask queues are empty (in the context of the rejected promise), 'uncaughtException'
+  // right after a callback threw (in its context), 'exit' from process.exit() or after an
+  // uncaught error. `listeners` names the events, innermost first (an 'exit' listener runs inside
+  // an 'uncaughtException' listener that calls process.exit()); `rejections` says that the
+  // outermost one runs from the rejections step. Only code whose context is not the innermost
+  // running callback's, or that runs while Node is dying or exiting, can be in one: only its
+  // stack is read. `monitor`: the record is the tracer's own 'uncaughtExceptionMonitor' listener.
+  function addListeners(record, monitor = false) {
+    const exec = record.exec;
+    const innermost = running.length > 0 ? running[running.length - 1] : scriptExec;
+    const quiet = exec !== 0 && !process._exiting && !dying && !monitor;
+    if (quiet && (exec === innermost || microtask !== 0)) {
+      return;
+    }
+    const callSites = captureStack(Infinity).filter((callSite) => !isTrampoline(callSite));
+    const listeners = [];
+    let rejections = false;
+    let skip = monitor;
+    for (let index = 0; index < callSites.length; index += 1) {
+      const callSite = callSites[index];
+      if (callSite.getFileName() === 'node:internal/process/promises' &&
+          callSite.getFunctionName() === 'processPromiseRejections') {
+        rejections = true;
+      }
+      if (!isProcessEmit(callSite)) continue;
+      const caller = callSites[index + 1];
+      // The snippet's own process.emit('…') is a synchronous call of its own.
+      if (caller && userFile(caller)) continue;
+      if (skip) {
+        monitorSite = caller ? siteOf(caller) : null;
+        skip = false;
+        continue;
+      }
+      const event = processEvent(caller);
+      if (event !== null) listeners.push(event);
+    }
+    if (listeners.length > 0) record.listeners = listeners;
+    if (listeners.length > 0 && rejections) record.rejections = true;
   }
 
   function runRecord(kind) {
     return (id) => {
+      dying = false;
+      if (kind === 'before') {
+        running.push(id);
+      } else {
+        const at = running.lastIndexOf(id);
+        if (at !== -1) running.length = at;
+      }
       if (busy || microtask !== 0 || id > lastRecorded || ignored.has(id)) return;
       busy = true;
       try {
@@ -428,7 +506,7 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
     busy = true;
     try {
       const record = { k: 'resolve', id, exec: currentExec() };
-      addExit(record);
+      addListeners(record);
       emit(record);
     } finally {
       busy = false;
@@ -475,7 +553,7 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
     if (relay && isRelay()) record.relay = true;
     if (!relay) record.direct = true;
     if (truncated) record.type = types.get(exec) || null;
-    addExit(record);
+    addListeners(record);
     emit(record);
   }
 
@@ -660,7 +738,7 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
             record.api = 'queueMicrotask';
             record.direct = true;
           }
-          addExit(record);
+          addListeners(record);
           emit(record);
         } finally {
           busy = false;
@@ -700,7 +778,15 @@ function install({ fd: traceFd, parent, hidden: hiddenArgs = [] }) {
   emit(threadRecord);
 
   process.on('uncaughtExceptionMonitor', () => {
-    emit({ k: 'died', exec: currentExec(), us: now() });
+    const record = { k: 'died', exec: currentExec(), us: now() };
+    busy = true;
+    try {
+      addListeners(record, true);
+    } finally {
+      busy = false;
+    }
+    dying = true;
+    emit(record);
   });
 
   const hook = asyncHooks.createHook({
