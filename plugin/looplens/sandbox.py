@@ -135,22 +135,27 @@ class LimitError(TracerError):
         """`what` says what happened, with {limit} where the limit's value and name go."""
         value = getattr(limits, limit)
         fence, config = LIMIT_OPTIONS[limit]
-        example = value * 3 if limit == "timeout_s" else value * 2
         shown = f"{_shown(limit, value)} ({_LIMIT_WORDS[limit]})"
         return cls(
-            f"{what.replace('{limit}', shown)}; the run was ended. To raise it, give the fence "
-            f"{fence}={_example(limit, example)} or set '{config}' of the looplens plugin "
+            f"{what.replace('{limit}', shown)}{RAISE_IT}give the fence "
+            f"{fence}={raised(limit, limits)} or set '{config}' of the looplens plugin "
             "in mkdocs.yml",
             limit,
         )
 
 
-def _example(limit: str, value: float) -> str:
+#: Where a breach message turns from what happened to how to raise the limit.
+RAISE_IT = "; the run was ended. To raise it, "
+
+
+def raised(limit: str, limits: Limits) -> str:
+    """A higher value of `limit` (a Limits field), as a fence or the CLI writes it."""
+    value = getattr(limits, limit)
     if limit == "timeout_s":
-        return f"{value:g}"
+        return f"{value * 3:g}"
     if limit == "trace_events":
-        return str(int(value))
-    return format_size(int(value))
+        return str(int(value * 2))
+    return format_size(int(value * 2))
 
 
 #: The build's environment variables a snippet sees; the others (tokens, credentials, the
