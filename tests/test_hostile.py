@@ -469,6 +469,19 @@ def test_py_write_allowed_writes_in_its_own_folder() -> None:
     assert _lines(trace, "stdout") == ["kept ['hostile.py', 'sub']"]
 
 
+def test_py_tempfile_works_with_write_and_only_then() -> None:
+    source = (
+        "import tempfile\n"
+        "with tempfile.TemporaryFile() as file:\n"
+        "    file.write(b'kept')\n"
+        "    file.seek(0)\n"
+        "    print(file.read())\n"
+    )
+    assert _lines(_run(_snippet("python", source, ("write",))), "stdout") == ["b'kept'"]
+    denied = _run(_snippet("python", source))
+    assert _lines(denied)[-1].startswith("FileNotFoundError: [Errno 2] No usable temporary")
+
+
 def test_py_standard_library_and_extension_modules_still_load() -> None:
     # Extension modules load shared libraries from the system's folders after the sandbox
     # closed: a rule that forgot one would fail here.

@@ -100,6 +100,9 @@ def run_traced(
             "MALLOC_ARENA_MAX": "2",
             SANDBOX_VARIABLE: file_rules(path.parent, allow).to_json(),
         }
+        if "write" in allow:
+            # The one folder it may write in: where tempfile makes its files too.
+            environment["TMPDIR"] = str(path.parent)
         command = [sys.executable, str(path)]
         stdout, stderr, exit_code = _run(command, path, environment, fd, limits, allow)
         side_channel.seek(0)

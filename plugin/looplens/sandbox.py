@@ -15,8 +15,12 @@ Both tracers start their child through `run_sandboxed`, so both languages get th
 - Standard input is closed, and only a few of the build's environment variables pass.
 - Resource limits go through `prlimit` (util-linux) rather than preexec_fn, which is not safe in
   a process with threads (traces run on a thread pool); resource.setrlimit is the fallback.
+- Inside the namespaces, a run has at most MAX_TASKS processes and threads (RLIMIT_NPROC). The
+  kernel does not apply that limit to root's processes, so as root the run takes a user id of its
+  own (setpriv), keeping only the capabilities that read and write files as root could.
 
-Node additionally runs under its permission model (see node_tracer.node_permission_flags).
+Node additionally runs under its permission model (see node_tracer.node_permission_flags), Python
+under the same rules from Landlock or an audit hook (see python_sandbox).
 """
 
 from __future__ import annotations
@@ -45,8 +49,8 @@ Arrivals = list[tuple[int, int]]
 
 MB = 1 << 20
 #: What a snippet may ask for in its fence, e.g. allow="worker,net": Node worker threads, loopback
-#: networking (both languages), reading any file, writing in its own (temporary) folder, child
-#: processes, native addons (Node). Python is not under a permission model: see the module doc.
+#: networking, reading any file, writing in its own (temporary) folder, child processes (those
+#: four in both languages), native addons (Node).
 PERMISSIONS = ("worker", "net", "read", "write", "child", "addons")
 #: Address space the runtime needs for itself, on top of the snippet's memory limit: Node 24
 #: reserves about 1.2 GB of address space before running a line (it does not start under less),
