@@ -351,6 +351,10 @@ def _child_denied(event: str) -> str:
     ("source", "event"),
     [
         (f"import subprocess\nsubprocess.run(['sleep', '{MARKER}'])\n", "subprocess.Popen"),
+        (
+            f"import asyncio\nasyncio.run(asyncio.create_subprocess_exec('sleep', '{MARKER}'))\n",
+            "subprocess.Popen",
+        ),
         (f"import os\nos.system('sleep {MARKER}')\n", "os.system"),
         ("import os\nos.fork()\n", "os.fork"),
         (
