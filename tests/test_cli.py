@@ -109,3 +109,88 @@ def test_allow_opens_the_sandbox_as_a_fence_would(
     assert [line["text"] for line in allowed["lines"]] == ["from the worker"]
     assert main(["trace", str(path), "--allow", "everything"]) == 2
     assert "--allow cannot open 'everything'" in capsys.readouterr().err
+
+
+# --- limit flags ---------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / name
+    path.write_text(source)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason"),
+    [
+        (["--timeout", "soon"], "--timeout must be seconds above 0, not 'soon'"),
+        (["--timeout", "0"], "--timeout must be seconds above 0, not '0'"),
+        (["--output", "lots"], "--output must be a size like 2MB above 0, not 'lots'"),
+        (["--output", "0KB"], "--output must be a size like 2MB above 0, not '0KB'"),
+        (["--events", "1e3"], "--events must be a count above 0, not '1e3'"),
+        (["--events=-5"], "--events must be a count above 0, not '-5'"),
+        (["--memory", "2 TB"], "--memory must be a size like 2MB above 0, not '2 TB'"),
+    ],
+)
+def test_bad_limit_flags_exit_2_with_one_line(
+    order_js: Path, flags: list[str], reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["trace", str(order_js), *flags]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"looplens: {reason}\n")
+
+
+def test_output_flag_limits_what_a_run_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "flood.py", "for _ in range(100):\n    print('x' * 1000)\n")
+    assert main(["trace", str(path), "--output", "200KB"]) == 0
+    assert capsys.readouterr().out.count("x" * 1000) == 100
+    assert main(["trace", str(path), "--output", "10KB"]) == 2
+    assert capsys.readouterr().err == (
+        "looplens: flood.py printed more than 10KB (the output limit); the run was ended. "
+        "To raise it, pass --output 20KB\n"
+    )
+
+
+def test_memory_flag_limits_a_runs_memory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "big.py", "kept = bytearray(400 * 1024 * 1024)\nprint('kept')\n")
+    assert main(["trace", str(path), "--memory", "1GB"]) == 0
+    assert "kept" in capsys.readouterr().out
+    assert main(["trace", str(path), "--memory", "64MB"]) == 2
+    assert capsys.readouterr().err == (
+        "looplens: big.py ran out of memory, over 64MB (the memory limit); the run was ended. "
+        "To raise it, pass --memory 128MB\n"
+    )
+
+
+def test_events_flag_cuts_the_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _write(
+        tmp_path,
+        "many.py",
+        "import asyncio\n"
+        "async def main():\n"
+        "    for _ in range(200):\n"
+        "        await asyncio.sleep(0)\n"
+        "    print('done')\n"
+        "asyncio.run(main())\n",
+    )
+    assert main(["trace", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("· exit code 0")
+    assert main(["trace", str(path), "--events", "50"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1].endswith("· exit code 0 · trace truncated")
+    assert printed[1].split()[:2] == ["1", "done"]
+
+
+def test_timeout_flag_names_itself_when_the_run_is_ended(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path, "spin.py", "while True:\n    pass\n")
+    assert main(["trace", str(path), "--timeout", "0.5"]) == 2
+    assert capsys.readouterr().err == (
+        "looplens: spin.py did not finish within 0.5 s (the time limit); the run was ended. "
+        "To raise it, pass --timeout 1.5\n"
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +18,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from looplens import sandbox
+from looplens import python_sandbox, sandbox
 from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import SnippetError, TracerError
 from looplens.expectation import parse_expectation
 from looplens.orderings import judge
 from looplens.plugin import LooplensConfig, run_options
+from looplens.python_tracer import snippet_environment
 from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
 from looplens.sandbox import MB, LimitError, Limits
 from looplens.snippet import Language, Snippet
@@ -324,7 +326,7 @@ def test_py_subprocess_detached_is_ended_with_the_run() -> None:
         f"subprocess.Popen(['sleep', '{MARKER}'], start_new_session=True)\n"
         "print('started')\n"
     )
-    trace = _run(_snippet("python", source))
+    trace = _run(_snippet("python", source, ("child",)))
     assert _lines(trace, "stdout") == ["started"]
 
 
@@ -336,8 +338,165 @@ def test_py_fork_is_ended_with_the_run() -> None:
         f"    os.execvp('sleep', ['sleep', '{MARKER}'])\n"
         "print('parent done')\n"
     )
-    trace = _run(_snippet("python", source))
+    trace = _run(_snippet("python", source, ("child",)))
     assert _lines(trace, "stdout") == ["parent done"]
+
+
+def _child_denied(event: str) -> str:
+    return (
+        f"PermissionError: {event}: child processes are not allowed in this snippet "
+        '(allow="child" allows them)'
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "event"),
+    [
+        (f"import subprocess\nsubprocess.run(['sleep', '{MARKER}'])\n", "subprocess.Popen"),
+        (
+            f"import asyncio\nasyncio.run(asyncio.create_subprocess_exec('sleep', '{MARKER}'))\n",
+            "subprocess.Popen",
+        ),
+        (f"import os\nos.system('sleep {MARKER}')\n", "os.system"),
+        ("import os\nos.fork()\n", "os.fork"),
+        (
+            f"import os\nos.posix_spawn('/bin/sleep', ['sleep', '{MARKER}'], {{}})\n",
+            "os.posix_spawn",
+        ),
+        (f"import os\nos.execv('/bin/sleep', ['sleep', '{MARKER}'])\n", "os.exec"),
+        (
+            "import multiprocessing\n"
+            "if __name__ == '__main__':\n"
+            "    multiprocessing.Process(target=print).start()\n",
+            "os.fork",
+        ),
+        (
+            "import multiprocessing\n"
+            "if __name__ == '__main__':\n"
+            "    multiprocessing.get_context('spawn').Process(target=print).start()\n",
+            "_posixsubprocess.fork_exec",
+        ),
+    ],
+)
+def test_py_child_processes_are_denied_unless_allowed(source: str, event: str) -> None:
+    trace = _run(_snippet("python", source))
+    assert _lines(trace)[-1] == _child_denied(event)
+    # The refusal points at the snippet's line, as any exception does; no frame of looplens.
+    assert _lines(trace)[1].startswith('  File "/looplens/hostile.py", line ')
+    assert not any("_looplens" in line for line in _lines(trace))
+    assert trace.exit_code == 1
+
+
+def test_py_allowed_child_runs_programs_and_multiprocessing() -> None:
+    source = (
+        "import multiprocessing, subprocess\n"
+        "def square(n):\n"
+        "    return n * n\n"
+        "if __name__ == '__main__':\n"
+        "    done = subprocess.run(['echo', 'from echo'], capture_output=True, text=True)\n"
+        "    print(done.stdout.strip())\n"
+        "    with multiprocessing.Pool(2) as pool:\n"
+        "        print(pool.map(square, [1, 2, 3]))\n"
+    )
+    trace = _run(_snippet("python", source, ("child",)), ROOMY)
+    assert _lines(trace, "stdout") == ["from echo", "[1, 4, 9]"]
+    assert trace.exit_code == 0
+
+
+def test_py_fork_bomb_is_capped_and_ended() -> None:
+    source = (
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
+    assert _breach(_snippet("python", source, ("child",))) == _time_limit("hostile.py")
+
+
+@pytest.mark.skipif(not sandbox.tasks_capped(), reason="the task cap needs namespaces")
+def test_py_a_run_has_at_most_max_tasks_processes() -> None:
+    source = (
+        "import os, time\n"
+        "children = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(30)\n"
+        "            os._exit(0)\n"
+        "        children += 1\n"
+        "except OSError as error:\n"
+        "    print(children, error)\n"
+    )
+    trace = _run(_snippet("python", source, ("child",)), ROOMY)
+    # The snippet's own process is one of the MAX_TASKS.
+    expected = f"{sandbox.MAX_TASKS - 1} [Errno 11] Resource temporarily unavailable"
+    assert _lines(trace, "stdout") == [expected]
+
+
+def _permission_denied(trace: Trace, path: str) -> None:
+    assert _lines(trace)[-1] == f"PermissionError: [Errno 13] Permission denied: '{path}'"
+    assert trace.exit_code == 1
+
+
+def test_py_reading_etc_passwd_is_denied() -> None:
+    source = "print(open('/etc/passwd').read())\n"
+    _permission_denied(_run(_snippet("python", source)), "/etc/passwd")
+
+
+def test_py_listing_a_folder_outside_is_denied() -> None:
+    _permission_denied(_run(_snippet("python", "import os\nos.listdir('/etc')\n")), "/etc")
+
+
+def test_py_read_allowed_reads_any_file() -> None:
+    source = "print(open('/etc/passwd').read().splitlines()[0].split(':')[0])\n"
+    trace = _run(_snippet("python", source, ("read",)))
+    assert _lines(trace, "stdout") == ["root"]
+
+
+@pytest.mark.parametrize("allow", [(), ("write",)])
+def test_py_file_write_outside_the_folder_is_denied(allow: tuple[str, ...], tmp_path: Path) -> None:
+    outside = tmp_path / "x"
+    source = f"open('{outside}', 'w').write('x')\n"
+    _permission_denied(_run(_snippet("python", source, allow)), str(outside))
+    assert not outside.exists()
+
+
+def test_py_writes_nowhere_by_default_not_even_in_its_folder() -> None:
+    source = "open('notes.txt', 'w').write('x')\n"
+    _permission_denied(_run(_snippet("python", source)), "notes.txt")
+
+
+def test_py_write_allowed_writes_in_its_own_folder() -> None:
+    source = (
+        "import os, pathlib\n"
+        "pathlib.Path('notes.txt').write_text('kept')\n"
+        "os.mkdir('sub')\n"
+        "os.rename('notes.txt', 'sub/notes.txt')\n"
+        "print(open('sub/notes.txt').read(), sorted(os.listdir('.')))\n"
+    )
+    trace = _run(_snippet("python", source, ("write",)))
+    assert _lines(trace, "stdout") == ["kept ['hostile.py', 'sub']"]
+
+
+def test_py_tempfile_works_with_write_and_only_then() -> None:
+    source = (
+        "import tempfile\n"
+        "with tempfile.TemporaryFile() as file:\n"
+        "    file.write(b'kept')\n"
+        "    file.seek(0)\n"
+        "    print(file.read())\n"
+    )
+    assert _lines(_run(_snippet("python", source, ("write",))), "stdout") == ["b'kept'"]
+    denied = _run(_snippet("python", source))
+    assert _lines(denied)[-1].startswith("FileNotFoundError: [Errno 2] No usable temporary")
+
+
+def test_py_standard_library_and_extension_modules_still_load() -> None:
+    # Extension modules load shared libraries from the system's folders after the sandbox
+    # closed: a rule that forgot one would fail here.
+    source = (
+        "import asyncio, decimal, hashlib, json, sqlite3, ssl, zlib\n"
+        "print(json.dumps(sqlite3.connect(':memory:').execute('select 2 + 3').fetchone()))\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["[5]"]
 
 
 def test_js_file_write_outside_the_folder_is_denied() -> None:
@@ -420,14 +579,14 @@ def test_js_loopback_with_net_allowed_works() -> None:
 
 
 def test_py_file_size_limit() -> None:
-    # Python may write (in its temporary folder), but not files past the size limit.
+    # Allowed to write (in its temporary folder), Python still cannot pass the file size limit.
     source = (
         "with open('big.bin', 'wb') as file:\n"
         "    for _ in range(300):\n"
         "        file.write(bytes(1 << 20))\n"
     )
     options = Limits(timeout_s=5.0, output_bytes=64 * 1024, memory_bytes=64 * MB)
-    trace = _run(_snippet("python", source), options)
+    trace = _run(_snippet("python", source, ("write",)), options)
     # Python ignores SIGXFSZ: the write fails with an exception instead of killing the process.
     assert _lines(trace)[-1] == "OSError: [Errno 27] File too large"
 
@@ -555,3 +714,60 @@ def test_js_racy_order_fails_unless_marked_and_then_each_run_prints_a_declared_o
         one_twice = dataclasses.replace(marked, orderings=(orderings[1], orderings[1]))
     stray = judge(one_twice, [reversed_run]).verdict
     assert stray is not None and "none of its 2 declared orderings" in stray.reasons[0]
+
+
+# --- the file rules, with Landlock and with the audit hook alone --------------------------------
+
+_FILE_CASES = (
+    "import os, sqlite3\n"
+    "def attempt(what, action):\n"
+    "    try:\n"
+    "        action()\n"
+    "        print(what, 'ok')\n"
+    "    except OSError as error:\n"
+    "        print(what, type(error).__name__, error.errno, error.filename)\n"
+    "attempt('read own folder', lambda: open('snippet.py').read())\n"
+    "attempt('read /etc/passwd', lambda: open('/etc/passwd').read())\n"
+    "attempt('list /etc', lambda: os.listdir('/etc'))\n"
+    "attempt('write own folder', lambda: open('notes.txt', 'w').write('x'))\n"
+    "attempt('os.open to write', lambda: os.open('made.txt', os.O_CREAT | os.O_WRONLY))\n"
+    "attempt('write /dev/null', lambda: open(os.devnull, 'w').write('x'))\n"
+    "attempt('load sqlite3', lambda: sqlite3.connect(':memory:'))\n"
+)
+
+
+@pytest.mark.parametrize("landlock", [True, False], ids=["landlock", "audit-hook"])
+@pytest.mark.parametrize("allow", [(), ("read", "write")], ids=["closed", "opened"])
+def test_py_file_rules_are_the_same_with_either_enforcement(
+    tmp_path: Path, landlock: bool, allow: tuple[str, ...]
+) -> None:
+    if landlock and python_sandbox.file_enforcement() != "landlock":
+        pytest.skip("no Landlock in this kernel")
+    (tmp_path / "snippet.py").write_text(_FILE_CASES)
+    rules = dataclasses.replace(python_sandbox.file_rules(tmp_path, allow), landlock=landlock)
+    environment = {
+        **snippet_environment(),
+        "PYTHONPATH": str(python_sandbox.TRACER_DIR),
+        python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
+    }
+    done = subprocess.run(
+        [sys.executable, "snippet.py"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    opened = bool(allow)
+    denied = "PermissionError 13"
+    assert done.stdout.splitlines() == [
+        "read own folder ok",
+        "read /etc/passwd ok" if opened else f"read /etc/passwd {denied} /etc/passwd",
+        "list /etc ok" if opened else f"list /etc {denied} /etc",
+        "write own folder ok" if opened else f"write own folder {denied} notes.txt",
+        "os.open to write ok" if opened else f"os.open to write {denied} made.txt",
+        "write /dev/null ok",
+        "load sqlite3 ok",
+    ], done.stderr
+    assert (tmp_path / "notes.txt").exists() == opened

@@ -1,13 +1,15 @@
 """`looplens trace FILE`: trace one snippet file and print what really ran, and when.
 
 Exit status: 0 when the snippet was traced (even if the snippet itself threw: that is content), 2
-with a one-line reason on stderr when it could not be traced.
+with a one-line reason on stderr when it could not be traced (bad options, a missing file, a run
+that went past a limit: the reason then says which flag raises it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,12 +17,27 @@ from pathlib import Path
 from looplens.errors import LooplensError
 from looplens.render_mermaid import render_mermaid
 from looplens.render_table import render_text
-from looplens.run import DEFAULT_TIMEOUT_S, trace_file
-from looplens.sandbox import PERMISSIONS
+from looplens.run import trace_file
+from looplens.sandbox import (
+    PERMISSIONS,
+    RAISE_IT,
+    LimitError,
+    Limits,
+    format_size,
+    parse_size,
+    raised,
+)
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 
 FORMATS = ("table", "json", "mermaid")
+#: Limits field → its flag; the flags are the fence's option names.
+LIMIT_FLAGS = {
+    "timeout_s": "--timeout",
+    "output_bytes": "--output",
+    "trace_events": "--events",
+    "memory_bytes": "--memory",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,7 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise LooplensError(
                 f"--allow cannot open '{unknown[0]}' (known: {', '.join(PERMISSIONS)})"
             )
-        trace = _trace_file(Path(arguments.file), arguments.timeout, not arguments.real_time, allow)
+        limits = _limits(arguments)
+        trace = _trace_file(Path(arguments.file), limits, not arguments.real_time, allow)
+    except LimitError as error:
+        # The message says how a page raises the limit; here it is a flag.
+        happened = str(error).split(RAISE_IT)[0]
+        flag = LIMIT_FLAGS[error.limit]
+        how = f"{flag} {raised(error.limit, limits)}"
+        print(f"looplens: {happened}{RAISE_IT}pass {how}", file=sys.stderr)
+        return 2
     except LooplensError as error:
         print(f"looplens: {error}", file=sys.stderr)
         return 2
@@ -40,13 +65,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _trace_file(path: Path, timeout_s: float, virtual_time: bool, allow: tuple[str, ...]) -> Trace:
+def _limits(arguments: argparse.Namespace) -> Limits:
+    """The limits the flags set, checked as a fence's are: above 0, sizes like 2MB."""
+    values: dict[str, float] = {}
+    for field, flag in LIMIT_FLAGS.items():
+        text = str(getattr(arguments, flag.removeprefix("--")))
+        value: float | None
+        if field == "timeout_s":
+            value = float(text) if re.fullmatch(r"\d+(\.\d+)?", text.strip()) else None
+        elif field == "trace_events":
+            value = int(text) if text.strip().isdigit() else None
+        else:
+            value = parse_size(text)
+        if not value:
+            kind = {"timeout_s": "seconds", "trace_events": "a count"}.get(field, "a size like 2MB")
+            raise LooplensError(f"{flag} must be {kind} above 0, not '{text}'")
+        values[field] = value
+    return Limits(
+        timeout_s=values["timeout_s"],
+        output_bytes=int(values["output_bytes"]),
+        trace_events=int(values["trace_events"]),
+        memory_bytes=int(values["memory_bytes"]),
+    )
+
+
+def _trace_file(path: Path, limits: Limits, virtual_time: bool, allow: tuple[str, ...]) -> Trace:
     if not path.is_file():
         raise LooplensError(f"{path}: no such file")
     if path.suffix not in FILE_LANGUAGES:
         known = ", ".join(sorted(FILE_LANGUAGES))
         raise LooplensError(f"{path}: cannot trace '{path.suffix}' files (known: {known})")
-    return trace_file(path.resolve(), timeout_s=timeout_s, virtual_time=virtual_time, allow=allow)
+    return trace_file(path.resolve(), limits=limits, virtual_time=virtual_time, allow=allow)
 
 
 def _format(trace: Trace, output_format: str) -> str:
@@ -82,8 +131,26 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="what the sandbox lets the snippet do, as in a fence: worker,net,child,read,write",
     )
+    defaults = Limits()
     trace.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds before giving up"
+        "--timeout",
+        default=f"{defaults.timeout_s:g}",
+        help="seconds the run may take (default: %(default)s)",
+    )
+    trace.add_argument(
+        "--output",
+        default=format_size(defaults.output_bytes),
+        help="what it may print, stdout and stderr together, e.g. 2MB (default: %(default)s)",
+    )
+    trace.add_argument(
+        "--events",
+        default=str(defaults.trace_events),
+        help="trace records before the trace is cut (default: %(default)s)",
+    )
+    trace.add_argument(
+        "--memory",
+        default=format_size(defaults.memory_bytes),
+        help="memory for the snippet, e.g. 1GB (default: %(default)s)",
     )
     trace.add_argument(
         "--real-time",

@@ -23,6 +23,7 @@ from typing import Any
 
 from looplens.errors import TracerError
 from looplens.python_records import TraceBuilder
+from looplens.python_sandbox import SANDBOX_VARIABLE, file_rules
 from looplens.sandbox import LimitError, Limits, run_sandboxed, scrubbed_environment
 from looplens.side_channel import parse_records, show_folder_as
 from looplens.trace import Trace
@@ -76,7 +77,8 @@ def run_traced(
 
     `virtual_time=False` lets asyncio's timers wait in real time (the logical clock in the trace
     is the same); use it where a snippet measures real durations on purpose. `limits` (or just
-    `timeout_s`) bound the run; `allow` may hold "net" (loopback up in its network namespace).
+    `timeout_s`) bound the run; `allow` opens the sandbox as for Node (python_sandbox.file_rules,
+    and "net": loopback up in its network namespace).
     """
     limits = limits or Limits()
     if timeout_s is not None:
@@ -96,7 +98,11 @@ def run_traced(
             # glibc reserves 64 MB of address space per thread's malloc arena: with a few executor
             # threads that alone would eat the address-space limit.
             "MALLOC_ARENA_MAX": "2",
+            SANDBOX_VARIABLE: file_rules(path.parent, allow).to_json(),
         }
+        if "write" in allow:
+            # The one folder it may write in: where tempfile makes its files too.
+            environment["TMPDIR"] = str(path.parent)
         command = [sys.executable, str(path)]
         stdout, stderr, exit_code = _run(command, path, environment, fd, limits, allow)
         side_channel.seek(0)

@@ -15,14 +15,19 @@ Both tracers start their child through `run_sandboxed`, so both languages get th
 - Standard input is closed, and only a few of the build's environment variables pass.
 - Resource limits go through `prlimit` (util-linux) rather than preexec_fn, which is not safe in
   a process with threads (traces run on a thread pool); resource.setrlimit is the fallback.
+- Inside the namespaces, a run has at most MAX_TASKS processes and threads (RLIMIT_NPROC). The
+  kernel does not apply that limit to root's processes, so as root the run takes a user id of its
+  own (setpriv), keeping only the capabilities that read and write files as root could.
 
-Node additionally runs under its permission model (see node_tracer.node_permission_flags).
+Node additionally runs under its permission model (see node_tracer.node_permission_flags), Python
+under the same rules from Landlock or an audit hook (see python_sandbox).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import re
 import resource
@@ -44,8 +49,8 @@ Arrivals = list[tuple[int, int]]
 
 MB = 1 << 20
 #: What a snippet may ask for in its fence, e.g. allow="worker,net": Node worker threads, loopback
-#: networking (both languages), reading any file, writing in its own (temporary) folder, child
-#: processes, native addons (Node). Python is not under a permission model: see the module doc.
+#: networking, reading any file, writing in its own (temporary) folder, child processes (those
+#: four in both languages), native addons (Node).
 PERMISSIONS = ("worker", "net", "read", "write", "child", "addons")
 #: Address space the runtime needs for itself, on top of the snippet's memory limit: Node 24
 #: reserves about 1.2 GB of address space before running a line (it does not start under less),
@@ -134,22 +139,27 @@ class LimitError(TracerError):
         """`what` says what happened, with {limit} where the limit's value and name go."""
         value = getattr(limits, limit)
         fence, config = LIMIT_OPTIONS[limit]
-        example = value * 3 if limit == "timeout_s" else value * 2
         shown = f"{_shown(limit, value)} ({_LIMIT_WORDS[limit]})"
         return cls(
-            f"{what.replace('{limit}', shown)}; the run was ended. To raise it, give the fence "
-            f"{fence}={_example(limit, example)} or set '{config}' of the looplens plugin "
+            f"{what.replace('{limit}', shown)}{RAISE_IT}give the fence "
+            f"{fence}={raised(limit, limits)} or set '{config}' of the looplens plugin "
             "in mkdocs.yml",
             limit,
         )
 
 
-def _example(limit: str, value: float) -> str:
+#: Where a breach message turns from what happened to how to raise the limit.
+RAISE_IT = "; the run was ended. To raise it, "
+
+
+def raised(limit: str, limits: Limits) -> str:
+    """A higher value of `limit` (a Limits field), as a fence or the CLI writes it."""
+    value = getattr(limits, limit)
     if limit == "timeout_s":
-        return f"{value:g}"
+        return f"{value * 3:g}"
     if limit == "trace_events":
-        return str(int(value))
-    return format_size(int(value))
+        return str(int(value * 2))
+    return format_size(int(value * 2))
 
 
 #: The build's environment variables a snippet sees; the others (tokens, credentials, the
@@ -171,29 +181,60 @@ def scrubbed_environment(environment: Mapping[str, str]) -> dict[str, str]:
 #: The namespace's first process: a shell that brings loopback up (it starts down) if asked,
 #: then runs the command as its child, not by exec. The first process of a PID namespace ignores
 #: every signal it has no handler for, so the snippet must not be it: as the second process it
-#: dies of SIGTERM as in a plain run, and it always has the same pid (2).
-_INIT = '"$@"'
-_INIT_LOOPBACK = '{ip} link set lo up && "$@"'
+#: dies of SIGTERM as in a plain run, and it always has the same pid (2). Its arguments are the
+#: task cap, the user id to run as, then the command; {cap} and {user} are the words that apply
+#: them (the command runs through them by exec, so it is still process 2).
+_INIT = 'tasks=$1 user=$2 && shift 2 && {loopback}{cap}{user}"$@"'
+_LOOPBACK = "{ip} link set lo up && "
+_CAP = '{prlimit} --nproc="$tasks:$tasks" -- '
+#: As root, RLIMIT_NPROC binds nobody: the run goes on as a user id of its own, which no other
+#: process has (so the cap counts only the run's tasks), keeping only the capabilities to read
+#: and write files as root could (the file rules are Node's permission model and Landlock).
+_USER = (
+    '{setpriv} --reuid="$user" --regid="$user" --clear-groups '
+    "--inh-caps=-all,+dac_override,+dac_read_search "
+    "--ambient-caps=+dac_override,+dac_read_search -- "
+)
+#: The most tasks (processes and threads) a run may have at once, as defense in depth against a
+#: fork bomb (the PID namespace ends them all with the run; this keeps their number small while
+#: it lasts). Node needs 7 and one more per worker thread, asyncio's default executor 5 to 32.
+MAX_TASKS = 128
+#: User ids for runs as root: far above any real account's, one per run.
+_RUN_USERS_FROM = 1_000_000_000
+_run_numbers = itertools.count()
+
+
+@dataclass(frozen=True, slots=True)
+class NamespacePrefix:
+    """The words that put a command in its namespaces (empty where that is not possible), and
+    whether they cap its tasks; the command follows the cap and the user id (see _INIT)."""
+
+    words: tuple[str, ...]
+    caps_tasks: bool
 
 
 @functools.cache
-def namespace_prefix(loopback: bool) -> tuple[str, ...]:
-    """The words that put a command in its own PID and network namespaces, or () where that is
-    not possible here (checked once, by running it)."""
-    unshare = shutil.which("unshare")
-    if unshare is None or not sys.platform.startswith("linux"):
-        return ()
-    ip = shutil.which("ip")
-    if loopback and ip is None:
-        return ()
-    script = _INIT_LOOPBACK.format(ip=ip) if loopback else _INIT
-    # As root the namespaces need nothing else; elsewhere a user namespace may allow them.
-    for user in ((), ("--user", "--map-root-user")):
-        words = (unshare, *user, "--pid", "--fork", "--kill-child", "--net", "--")
+def namespace_prefix(loopback: bool) -> NamespacePrefix:
+    """How to put a command in its own PID and network namespaces here (checked once, by running
+    it): as root, namespaces alone, with a user id of the run's own (the task cap needs it);
+    elsewhere in a user namespace, where the cap binds the user already."""
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
+    if unshare is None or not sys.platform.startswith("linux") or (loopback and ip is None):
+        return NamespacePrefix((), caps_tasks=False)
+    lo = _LOOPBACK.format(ip=ip) if loopback else ""
+    cap = _CAP.format(prlimit=prlimit) if prlimit else ""
+    as_run_user = _USER.format(setpriv=setpriv) if setpriv and prlimit else ""
+    attempts = [((), as_run_user), ((), ""), (("--user", "--map-root-user"), "")]
+    for user_namespace, user in attempts:
+        if user_namespace == () and os.geteuid() != 0 and user:
+            continue  # only root can take another user id
+        words = (unshare, *user_namespace, "--pid", "--fork", "--kill-child", "--net", "--")
+        script = _INIT.format(loopback=lo, cap=cap, user=user)
         words = (*words, "/bin/sh", "-c", script, "sh")
         with contextlib.suppress(OSError, subprocess.SubprocessError):
             probe = subprocess.run(
-                [*words, "true"],
+                [*words, str(MAX_TASKS), str(_RUN_USERS_FROM), "true"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -201,13 +242,24 @@ def namespace_prefix(loopback: bool) -> tuple[str, ...]:
                 check=False,
             )
             if probe.returncode == 0:
-                return words
-    return ()
+                # Root's tasks are not counted: only a run under another user id is capped.
+                capped = bool(cap) and (bool(user) or os.geteuid() != 0)
+                return NamespacePrefix(words, caps_tasks=capped)
+    return NamespacePrefix((), caps_tasks=False)
+
+
+def _run_user() -> int:
+    return _RUN_USERS_FROM + (os.getpid() * 1000 + next(_run_numbers)) % _RUN_USERS_FROM
 
 
 def network_blocked() -> bool:
     """Whether snippets here run without network (for docs and tests)."""
-    return bool(namespace_prefix(False))
+    return bool(namespace_prefix(False).words)
+
+
+def tasks_capped() -> bool:
+    """Whether a run here can have at most MAX_TASKS processes and threads (for docs, tests)."""
+    return namespace_prefix(False).caps_tasks
 
 
 def _address_space(limits: Limits, language: str, allow: tuple[str, ...]) -> int:
@@ -228,7 +280,9 @@ def sandbox_command(
     command: list[str], limits: Limits, language: str, allow: tuple[str, ...]
 ) -> tuple[list[str], Callable[[], None] | None]:
     """The command to start instead of `command`, and a preexec function if prlimit is missing."""
-    words = list(namespace_prefix("net" in allow)) + command
+    prefix = namespace_prefix("net" in allow).words
+    arguments = (str(MAX_TASKS), str(_run_user())) if prefix else ()
+    words = [*prefix, *arguments, *command]
     prlimit = shutil.which("prlimit")
     if prlimit is not None:
         flags = [f"--{name}={value}" for name, value in _rlimits(limits, language, allow).items()]

@@ -20,11 +20,13 @@ if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tra
     from looplens.tracers.python import _looplens_clock as clock
     from looplens.tracers.python import _looplens_frames as frames
     from looplens.tracers.python import _looplens_loop as loop
+    from looplens.tracers.python import _looplens_sandbox as sandbox
     from looplens.tracers.python import _looplens_state as state
 else:  # the child imports its siblings from this folder, put on sys.path by PYTHONPATH
     import _looplens_clock as clock
     import _looplens_frames as frames
     import _looplens_loop as loop
+    import _looplens_sandbox as sandbox
     import _looplens_state as state
 
 P = ParamSpec("P")
@@ -66,7 +68,13 @@ class TracedStream:
 
 
 def install(folder: str) -> None:
-    """Trace this process, if the host asked for it; `folder` is this module's, on sys.path."""
+    """Trace this process, if the host asked for it, then close its sandbox (last: the tracer
+    has what it needs by then); `folder` is this module's, on sys.path."""
+    _install_tracer(folder)
+    sandbox.install()
+
+
+def _install_tracer(folder: str) -> None:
     fd_text = os.environ.pop(FD_VARIABLE, None)
     # Neither variable nor the PYTHONPATH that brought the tracer in is left for the snippet
     # (os.environ, sys.path) or the processes it starts.

@@ -1,0 +1,95 @@
+"""What a Python snippet may read, write and run: the same `allow=` words as Node's permissions.
+
+By default a snippet reads its own folder, the interpreter's installation (standard library,
+site-packages, the shared libraries they load) and the tracer's files; it writes nowhere (as
+in Node: a page's output must not depend on files a run leaves, and a snippet that writes says
+so in its fence), and starts no process. `read` opens every file, `write` its own folder (a
+fresh temporary one when a page's snippet runs), `child` child processes, with what a program
+needs to run (the system's program and library folders, /dev/shm for multiprocessing's locks).
+
+The rules travel to the child as JSON (tracers/python/_looplens_sandbox.py applies them): with
+Landlock where the kernel has it, else with an audit hook. `file_enforcement()` says which.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import sysconfig
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from looplens.tracers.python import _looplens_sandbox as child_sandbox
+
+SANDBOX_VARIABLE = child_sandbox.SANDBOX_VARIABLE
+TRACER_DIR = Path(__file__).parent / "tracers" / "python"
+
+#: Where the dynamic loader finds the shared libraries that extension modules link to.
+SYSTEM_LIBRARIES = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")
+#: Devices any program may use: reading nothing or randomness, writing into nothing.
+READABLE_DEVICES = ("/dev/urandom", "/dev/random", "/dev/zero")
+WRITABLE_DEVICES = ("/dev/null",)
+#: What `child` adds: programs, the loader's cache, and POSIX semaphores (multiprocessing).
+PROGRAM_FOLDERS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+CHILD_READS = ("/etc/ld.so.cache",)
+CHILD_WRITES = ("/dev/shm",)
+
+
+@dataclass(frozen=True, slots=True)
+class FileRules:
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+    #: Readable and runnable (execve).
+    run: tuple[str, ...]
+    child: bool
+    #: False: the audit hook alone, even where the kernel has Landlock (to test the fallback).
+    landlock: bool = True
+
+    def to_json(self) -> str:
+        rules = {"read": self.read, "write": self.write, "run": self.run, "child": self.child}
+        return json.dumps({**rules, "landlock": self.landlock})
+
+
+def installation_folders() -> tuple[str, ...]:
+    """The interpreter's installation: standard library, site-packages, libpython's folder."""
+    paths = sysconfig.get_paths()
+    folders = [paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")]
+    library = sysconfig.get_config_var("LIBDIR")
+    if isinstance(library, str):
+        folders.append(library)
+    return tuple(dict.fromkeys(folders))
+
+
+def file_rules(folder: Path, allow: Iterable[str]) -> FileRules:
+    """The rules for a snippet that runs from `folder` with the fence's `allow`."""
+    allowed = set(allow)
+    if "read" in allowed:
+        reads: tuple[str, ...] = ("/",)
+    else:
+        reads = (
+            str(folder),
+            str(TRACER_DIR),
+            *installation_folders(),
+            *SYSTEM_LIBRARIES,
+            *READABLE_DEVICES,
+        )
+    writes = [*WRITABLE_DEVICES]
+    if "write" in allowed:
+        writes.append(str(folder))
+    runs: list[str] = []
+    if "child" in allowed:
+        reads = (*reads, *CHILD_READS)
+        writes.extend(CHILD_WRITES)
+        # The interpreter itself (multiprocessing starts it again) and every program.
+        runs.extend([str(Path(sys.executable).parent), *PROGRAM_FOLDERS, *SYSTEM_LIBRARIES])
+        runs.extend(installation_folders())
+    return FileRules(tuple(reads), tuple(writes), tuple(runs), "child" in allowed)
+
+
+@functools.cache
+def file_enforcement() -> str:
+    """How Python snippets' file rules are enforced here: "landlock" (the kernel) or "audit"
+    (an audit hook, where the kernel has no Landlock)."""
+    return "landlock" if child_sandbox.landlock_abi() > 0 else "audit"
