@@ -277,3 +277,23 @@ def test_a_warm_build_shows_the_block_drawn_from_the_trace_it_reads(tmp_path: Pa
     rows = build_site(config_file).select(".looplens-output table tbody tr td")
     assert "Timeout!" in [cell.get_text() for cell in rows]
     assert len(list((cache / "rendered").rglob("*.html"))) == 2
+
+
+def test_a_measured_snippet_that_misses_its_mark_is_measured_again_next_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config_file = make_site(tmp_path, promise_queue="timers")  # an expectation the run misses
+    index = tmp_path / "docs" / "index.md"
+    index.write_text(index.read_text().replace("{#order .trace}", "{#order .trace .measured}"))
+
+    def summary() -> str:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            build_site(config_file)
+        return next(r.getMessage() for r in caplog.records if "snippets:" in r.getMessage())
+
+    assert "1 snippets: 1 traced, 0 from the cache" in summary()
+    assert "1 snippets: 1 traced, 0 from the cache" in summary(), "the missed run was not kept"
+    index.write_text(index.read_text().replace("Promise   timers", "Promise   microtask"))
+    assert "1 snippets: 1 traced, 0 from the cache" in summary()
+    assert "1 snippets: 0 traced, 1 from the cache" in summary(), "a run on the mark is kept"

@@ -73,6 +73,11 @@ class TraceCache:
         self._write(self._path(digest), text)
         return _sha256(text)
 
+    def discard(self, digest: str) -> None:
+        """Drop the entry named `digest` (a trace or a set of runs), if there is one."""
+        with contextlib.suppress(OSError):
+            self._path(digest).unlink()
+
     def get_rendered(self, key: str) -> str | None:
         # HTML cannot tell a damaged copy from a whole one, as JSON can: the entry's first line is
         # the digest of the rest, and an entry that does not match it is a miss.

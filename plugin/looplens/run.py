@@ -264,6 +264,13 @@ class TracePool:
         by); None when they are not kept."""
         return self._contents.get(self.digest(snippet, runs_for(snippet, self._runs)))
 
+    def forget(self, snippet: Snippet) -> None:
+        """Keep the snippet's runs out of the cache: the next build runs it again."""
+        digest = self.digest(snippet, runs_for(snippet, self._runs))
+        self._contents.pop(digest, None)
+        if self._cache is not None:
+            self._cache.discard(digest)
+
     def result(self, snippet: Snippet) -> Trace:
         return self.submit(snippet).result()
 
