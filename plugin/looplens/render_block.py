@@ -45,7 +45,9 @@ def render_snippet(
     parts = [
         # The id sits on an empty anchor, not on the wrapper: Material names each code block after
         # its nearest ancestor with an id, and two blocks under one id would share a copy button.
-        f'<div class="looplens" data-looplens-id="{snippet.id}"'
+        # A measured block prints figures, often a chart of one bar a line: its own style.
+        f'<div class="looplens{" looplens-measured" if snippet.measured else ""}" '
+        f'data-looplens-id="{snippet.id}"'
         # A nondeterministic snippet's drawn run (or one whose callbacks ran in another order in
         # another run) is one of several the build saw: it may differ from build to build.
         + (" data-looplens-measured" if _varies(snippet, trace, schedules) else "")
