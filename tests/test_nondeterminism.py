@@ -220,7 +220,9 @@ async def thread():
 
 
 async def main():
-    await asyncio.gather(timer(), thread())
+    # The thread first: it starts a little earlier than the timer, so either can win, on a quiet
+    # machine too (the timer first wins every time unless the machine is loaded).
+    await asyncio.gather(thread(), timer())
 
 
 asyncio.run(main())
@@ -235,7 +237,7 @@ def test_python_timer_and_thread_due_at_the_same_time_race() -> None:
 
 
 def test_python_timer_and_thread_really_flip(tmp_path: Path) -> None:
-    assert len(orders_seen(tmp_path, "python", TIMER_AND_THREAD, runs=30)) > 1
+    assert len(orders_seen(tmp_path, "python", TIMER_AND_THREAD, runs=60)) > 1
 
 
 def test_python_timer_and_a_longer_thread_are_not_a_race() -> None:

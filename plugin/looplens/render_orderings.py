@@ -30,12 +30,15 @@ def render_orderings(orderings: OrderingsSeen) -> str:
         summary = f"Of {runs} runs on the build machine"
     else:
         summary = f"All {runs} runs on the build machine printed the same one this time"
+    # Out of the search index, as the run is (the counts change per build); a <section>, since
+    # Material's search parser ends an exclusion at the first closing tag of the same name.
     return (
-        '<div class="admonition question looplens-orderings" data-looplens-measured>'
+        '<section class="admonition question looplens-orderings" data-looplens-measured '
+        "data-search-exclude>"
         '<p class="admonition-title">The order of this output is not fixed</p>'
         "<p>Each run may print any of these orderings. "
         f"{summary}; the counts change from build to build.</p>"
-        f"<ol>{items}</ol></div>"
+        f"<ol>{items}</ol></section>"
     )
 
 

@@ -16,7 +16,7 @@ async def main() -> None:
     await ticking
     ticking = asyncio.create_task(ticker())
     await asyncio.sleep(0)
-    await asyncio.to_thread(time.sleep, 0.5)
+    await asyncio.to_thread(time.sleep, 0.7)
     print("to_thread sleep over: the ticker kept going")
     await ticking
 
