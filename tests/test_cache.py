@@ -11,8 +11,8 @@ import pytest
 from looplens import run
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
+from looplens.limits import Limits
 from looplens.run import TracePool, snippet_digest
-from looplens.sandbox import Limits
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 

@@ -23,11 +23,11 @@ from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import SnippetError, TracerError
 from looplens.expectation import parse_expectation
+from looplens.limits import MB, LimitError, Limits
 from looplens.orderings import judge
 from looplens.plugin import LooplensConfig, run_options
 from looplens.python_tracer import snippet_environment
 from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
-from looplens.sandbox import MB, LimitError, Limits
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
 

@@ -15,10 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from looplens.errors import LooplensError
-from looplens.render_mermaid import render_mermaid
-from looplens.render_table import render_text
-from looplens.run import trace_file
-from looplens.sandbox import (
+from looplens.limits import (
     PERMISSIONS,
     RAISE_IT,
     LimitError,
@@ -27,6 +24,9 @@ from looplens.sandbox import (
     parse_size,
     raised,
 )
+from looplens.render_mermaid import render_mermaid
+from looplens.render_table import render_text
+from looplens.run import trace_file
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 

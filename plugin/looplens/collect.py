@@ -30,7 +30,7 @@ from markdown.extensions.attr_list import get_attrs_and_remainder
 
 from looplens.errors import SnippetError
 from looplens.expectation import parse_expectation
-from looplens.sandbox import LIMIT_OPTIONS, PERMISSIONS, parse_size
+from looplens.limits import LIMIT_OPTIONS, PERMISSIONS, parse_size
 from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snippet
 
 TRACE_CLASS = "trace"

@@ -15,7 +15,6 @@ number of lines from that queue). It keeps stack traces and runtime versions out
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,6 +98,9 @@ def check(trace: Trace, expectation: Expectation) -> Mismatch | None:
         _format(line.text, line.queue if _queue_stated(expectation, index) else None)
         for index, line in enumerate(actual)
     ]
+    # Loaded on the first mismatch: a build whose pages are all true never needs it.
+    import difflib
+
     diff = "\n".join(
         difflib.unified_diff(expected_text, actual_text, "expected", "actual", lineterm="", n=3)
     )

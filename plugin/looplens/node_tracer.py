@@ -17,10 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from looplens.errors import TracerError
+from looplens.limits import MB, LimitError, Limits
 from looplens.node_output import Arrivals
 from looplens.node_records import build_trace
 from looplens.runtimes import node_binary, node_version
-from looplens.sandbox import MB, LimitError, Limits, run_sandboxed, scrubbed_environment
+from looplens.sandbox import run_sandboxed, scrubbed_environment
 from looplens.side_channel import parse_records, show_folder_as
 from looplens.trace import Stream, Trace
 

@@ -21,11 +21,11 @@ from looplens.cache import TraceCache
 from looplens.collect import collect_snippets
 from looplens.errors import LooplensError
 from looplens.fence import FenceRenderer, TracedSnippet
+from looplens.limits import Limits, parse_size
 from looplens.orderings import judge
 from looplens.page_links import SHARE_META_KEY, page_links
 from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
-from looplens.sandbox import Limits, parse_size
 from looplens.site_ids import reject_clashing_ids
 from looplens.snippet import Snippet
 

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from looplens.errors import TracerError
+from looplens.limits import LimitError, Limits
 from looplens.python_records import TraceBuilder
 from looplens.python_sandbox import SANDBOX_VARIABLE, file_rules
-from looplens.sandbox import LimitError, Limits, run_sandboxed, scrubbed_environment
+from looplens.sandbox import run_sandboxed, scrubbed_environment
 from looplens.side_channel import parse_records, show_folder_as
 from looplens.trace import Trace
 

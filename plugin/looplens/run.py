@@ -22,9 +22,9 @@ from pathlib import Path
 
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
+from looplens.limits import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
+from looplens.limits import LimitError, Limits
 from looplens.orderings import runs_for
-from looplens.sandbox import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
-from looplens.sandbox import LimitError, Limits
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 
