@@ -245,20 +245,23 @@ def test_python_timer_and_a_longer_thread_are_not_a_race() -> None:
 
 
 def test_repeated_runs_catch_a_race_that_no_rule_knows() -> None:
-    # Plain threads printing themselves: no rule covers them, ten runs do.
+    # Plain threads printing themselves: no rule covers them, repeated runs do. Forty lines from
+    # four threads interleave differently in about one run of three (one printed line each was
+    # too little: on a quiet machine 27 of 30 plain runs were alike).
     source = (
         "import threading\n"
         "import time\n"
         "def work(name):\n"
-        "    time.sleep(0.01)\n"
-        "    print(name)\n"
+        "    for step in range(10):\n"
+        "        time.sleep(0.001)\n"
+        "        print(name, step)\n"
         "threads = [threading.Thread(target=work, args=(n,)) for n in 'abcd']\n"
         "for thread in threads:\n"
         "    thread.start()\n"
     )
     snippet = Snippet("threads", "python", "threads.py", source, "docs/race.md", 1)
     assert recognise_races(trace_snippet(snippet), source) == ()
-    verdict = judge(snippet, trace_runs(snippet, DEFAULT_LIMITS, 10)).verdict
+    verdict = judge(snippet, trace_runs(snippet, DEFAULT_LIMITS, 20)).verdict
     assert verdict is not None
     assert verdict.reasons[0].startswith("its ")
     assert " is not fixed: run " in verdict.reasons[0]

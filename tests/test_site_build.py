@@ -83,6 +83,7 @@ def assert_out_of_search(page: BeautifulSoup, *, code: str, run_text: str) -> No
     assert code in indexed
     assert f"<code>{run_text}</code>" not in indexed
     assert "sequenceDiagram" not in indexed
+    assert "Traced at build time" not in indexed, "the caption varies with the runs it counts"
 
 
 def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) -> None:

@@ -135,7 +135,10 @@ def _caption(
         else ""
     )
     return (
-        f'<p class="looplens-caption">Traced at build time with {escape(trace.runtime)} · {status}'
+        # Out of the search index: nothing to search for in it, and the number of orders seen
+        # changes from build to build.
+        '<p class="looplens-caption" data-search-exclude>'
+        f"Traced at build time with {escape(trace.runtime)} · {status}"
         f'{truncated}{measured}{order} · <a class="looplens-permalink" href="#{snippet.id}" '
         f'title="Link to this run">#{snippet.id}</a>{share}</p>'
     )
