@@ -486,6 +486,8 @@ def test_a_share_page_previews_well_and_plays_its_run(real_site: str, browser: A
     # the answers' glossary links land on the queue's entry
     block.locator(".looplens-predict-note a").first.click()
     page.wait_for_url(real_site + "glossary/#queue-sync")
+    # Instant navigation sets the URL before it swaps the content in: wait for the entry.
+    page.wait_for_selector("#queue-sync", state="attached", timeout=10_000)
     assert page.locator("#queue-sync").count() == 1
     page.close()
     assert [error for error in errors if OFFLINE_ONLY not in error] == []
