@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import threading
 from pathlib import Path
@@ -228,3 +229,28 @@ def test_a_kept_trace_has_the_same_content_digest_when_read_back(tmp_path: Path)
     assert cache.get_entry("ab" * 32) == (a_trace(), written)
     other = dataclasses.replace(a_trace(), exit_code=3)
     assert cache.put("cd" * 32, other) != written
+
+
+@pytest.mark.parametrize("tracer", ["node_tracer", "python_tracer"])
+def test_the_tracer_digest_covers_every_module_the_tracer_imports(tracer: str) -> None:
+    """A module a tracer imports but the digest skips would leave stale traces in the cache."""
+    package = Path(run.__file__).parent
+    seen: set[str] = set()
+    waiting = [tracer]
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (package / f"{name.replace('.', '/')}.py").read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("looplens."):
+                module = (node.module or "").removeprefix("looplens.")
+                if (package / module.replace(".", "/")).is_dir():  # a folder: its modules
+                    waiting += [f"{module}.{alias.name}" for alias in node.names]
+                else:
+                    waiting.append(module)
+    language = "javascript" if tracer == "node_tracer" else "python"
+    covered = {file.relative_to(package).as_posix() for file in run.tracer_files(language)}
+    imported = {f"{name.replace('.', '/')}.py" for name in seen}
+    assert imported - covered == set()

@@ -222,3 +222,18 @@ def test_one_id_on_two_pages_is_an_error_naming_both(
         "docs/node/timers.md:10: snippet 'first': the id is already used at docs/other.md:4; "
         "ids are permalinks and must be unique across the site" in errors
     )
+
+
+def test_a_wrong_expectation_is_reported_once_at_the_article_not_at_its_share_page(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_site(tmp_path)
+    article = tmp_path / "docs" / "node" / "timers.md"
+    article.write_text(article.read_text().replace("promise   microtask", "promise   timers"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):
+        build(load_config(str(config), strict=True))
+    warnings = [r.getMessage() for r in caplog.records if "snippet 'first'" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("looplens: docs/node/timers.md:10: snippet 'first'")
+    assert "explain" not in warnings[0]

@@ -110,6 +110,8 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._project = Path.cwd()
         self._started = 0.0
         self._collected: dict[tuple[str, str], list[Snippet]] = {}
+        #: Snippet id → the snippet as its article wrote it (share pages repeat it).
+        self._in_articles: dict[str, Snippet] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -161,11 +163,15 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool.on_progress = _ProgressLog().report
         # Submit every snippet of the build now, so they all run while pages are being read.
         pages = []
+        self._in_articles = {}
         for file in files.documentation_pages():
             snippets = self._collect(file.content_string, self._page_path(config, file.src_uri))
-            pages.append((snippets, _shared_id(file.content_string)))
+            shared = _shared_id(file.content_string)
+            pages.append((snippets, shared))
             for snippet in snippets:
                 self._pool.submit_runs(snippet)
+                if shared is None:
+                    self._in_articles[snippet.id] = snippet
         try:
             reject_clashing_ids(pages)
         except LooplensError as error:
@@ -178,9 +184,13 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         if not self.config.enabled or self._pool is None:
             return markdown
         page_path = self._page_path(config, page.file.src_uri)
+        shared = page.meta.get(SHARE_META_KEY) is not None  # the front matter is read by now
         traced = {}
         for snippet in self._collect(markdown, page_path):
-            traced[snippet.id] = self._trace_and_check(snippet)
+            # A share page repeats an article's fence: the same run, judged and reported where
+            # the author wrote it (the generated page exists on no disk), and only there.
+            written = self._in_articles.get(snippet.id, snippet) if shared else snippet
+            traced[snippet.id] = self._trace_and_check(written, report=not shared)
         links = page_links(page.file, files, self.config.glossary, traced)
         self._renderer.start_page(page_path, traced, links)
         return markdown
@@ -243,7 +253,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         except LooplensError as error:
             raise PluginError(str(error)) from error
 
-    def _trace_and_check(self, snippet: Snippet) -> TracedSnippet:
+    def _trace_and_check(self, snippet: Snippet, *, report: bool = True) -> TracedSnippet:
         assert self._pool is not None
         try:
             runs = self._pool.run_set(snippet)
@@ -258,7 +268,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             check_predictable(snippet, judgement.shown)
         except LooplensError as error:
             raise PluginError(str(error)) from error
-        if judgement.verdict is not None:
+        if judgement.verdict is not None and report:
             log.warning(f"{snippet.where}: {judgement.verdict.message()}")
         return TracedSnippet(
             snippet,

@@ -138,19 +138,36 @@ _TRACER_FILES = {
     "javascript": ("tracers/node/**/*.*", "node_*.py"),
     "python": ("tracers/python/**/*.*", "python_*.py"),
 }
+#: Modules both tracers import (tests/test_cache.py checks that this covers every module a tracer
+#: imports, so that a change to any of them invalidates its traces).
+_SHARED_TRACER_FILES = (
+    "errors.py",
+    "limits.py",
+    "node_output.py",
+    "runtimes.py",
+    "sandbox.py",
+    "side_channel.py",
+    "trace.py",
+    "trace_assembly.py",
+)
+
+
+def tracer_files(language: str) -> list[Path]:
+    """The files whose code produces a language's traces."""
+    package = Path(__file__).parent
+    patterns = (*_TRACER_FILES[language], *_SHARED_TRACER_FILES)
+    found = {file for pattern in patterns for file in package.glob(pattern)}
+    return sorted(file for file in found if file.is_file() and "__pycache__" not in file.parts)
 
 
 @functools.cache
 def tracer_digest(language: str) -> str:
     """A digest of the code that produces a language's traces: a change to it invalidates them."""
     package = Path(__file__).parent
-    patterns = (*_TRACER_FILES[language], "sandbox.py", "trace.py")
-    files = sorted(file for pattern in patterns for file in package.glob(pattern))
     digest = hashlib.sha256()
-    for file in files:
-        if file.is_file() and "__pycache__" not in file.parts:
-            digest.update(file.relative_to(package).as_posix().encode() + b"\0")
-            digest.update(file.read_bytes())
+    for file in tracer_files(language):
+        digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
