@@ -170,3 +170,14 @@ def test_an_expectation_follows_a_fence_whose_body_is_one_blank_line() -> None:
 def test_a_measured_fence_is_marked_and_others_are_not() -> None:
     measured, plain = collect("```js {#m .trace .measured}\nx\n```\n\n```js {#p .trace}\nx\n```\n")
     assert (measured.measured, plain.measured) == (True, False)
+
+
+def test_runs_is_capped_and_a_nondeterministic_snippet_is_no_question() -> None:
+    [snippet] = collect("```js {#r .trace runs=200}\nx\n```\n")
+    assert snippet.runs == 200
+    with pytest.raises(SnippetError, match="runs must be a count from 1 to 200, not '100000'"):
+        collect("```js {#r .trace runs=100000}\nx\n```\n")
+    both = "```js {#q .trace .predict .nondeterministic}\nx\n```\n"
+    both += "\n```text {.expect}\na\nb\n```\n\n```text {.expect}\nb\na\n```\n"
+    with pytest.raises(SnippetError, match=r"docs/page.md:1: snippet 'q': a \.nondeterministic"):
+        collect(both)

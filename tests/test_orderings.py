@@ -87,7 +87,7 @@ def test_several_orderings_without_the_mark_are_an_error() -> None:
 
 
 def test_runs_must_be_a_count() -> None:
-    with pytest.raises(SnippetError, match="runs must be a count of 1 or more, not '0'"):
+    with pytest.raises(SnippetError, match="runs must be a count from 1 to 200, not '0'"):
         collect(UNMARKED.replace(".trace}", ".trace runs=0}"))
 
 

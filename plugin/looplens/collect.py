@@ -38,6 +38,9 @@ EXPECT_CLASS = "expect"
 #: A traced fence whose output holds measured figures (wall-clock times): they vary per build.
 MEASURED_CLASS = "measured"
 PREDICT_CLASS = "predict"
+#: The most runs a fence may ask for: each run has the whole time limit, so runs=100000 would
+#: hold a build for days.
+MAX_RUNS = 200
 #: A traced fence whose printed order can change from run to run; each {.expect} fence that
 #: follows it declares one ordering it may print.
 NONDETERMINISTIC_CLASS = "nondeterministic"
@@ -182,6 +185,11 @@ def _snippet(
     limits = _limits(fence, where)
     allow = _allow(fence, where)
     nondeterministic = NONDETERMINISTIC_CLASS in fence.classes
+    if nondeterministic and PREDICT_CLASS in fence.classes:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': a .nondeterministic snippet cannot be a .predict "
+            "question: its printed order has no single right answer"
+        )
     orderings = tuple(_expectation(expect, page, fence.id) for expect in expects)
     _check_orderings(fence, orderings, nondeterministic, where)
     return Snippet(
@@ -227,9 +235,10 @@ def _runs(fence: Fence, where: str) -> int | None:
     text = fence.option("runs")
     if text is None:
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
         raise SnippetError(
-            f"{where}: snippet '{fence.id}': runs must be a count of 1 or more, not '{text}'"
+            f"{where}: snippet '{fence.id}': runs must be a count from 1 to {MAX_RUNS}, "
+            f"not '{text}'"
         )
     return int(text)
 

@@ -21,7 +21,7 @@ from looplens.nondeterminism import Race, recognise_races
 from looplens.snippet import Expectation, Snippet
 from looplens.trace import MAIN_THREAD, Trace
 
-#: Runs of a marked snippet when neither its fence nor the site asks for more.
+#: Runs of a marked snippet whose fence sets no runs= (and the site asks for fewer).
 MARKED_RUNS = 20
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 

@@ -18,7 +18,7 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils.meta import get_data
 
 from looplens.cache import TraceCache
-from looplens.collect import collect_snippets
+from looplens.collect import MAX_RUNS, collect_snippets
 from looplens.errors import LooplensError
 from looplens.fence import FenceRenderer, TracedSnippet
 from looplens.limits import Limits, parse_size
@@ -54,7 +54,7 @@ class LooplensConfig(Config):
     runs = c.Type(int, default=1)
     """Times each snippet runs. Above 1, an output order that changes between runs fails the
     build; at 1 only the races looplens recognises do (a fence may say runs=5; a snippet marked
-    .nondeterministic runs at least 20 times)."""
+    .nondeterministic runs 20 times unless its fence says runs=)."""
     concurrency = c.Type(int, default=0)
     """Snippets traced at once; 0 means two per core."""
     cache = c.Type(bool, default=True)
@@ -154,8 +154,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._started = time.perf_counter()
         self._collected = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
-        if self.config.runs < 1:
-            raise PluginError(f"looplens: runs must be 1 or more, not {self.config.runs}")
+        if not 1 <= self.config.runs <= MAX_RUNS:
+            raise PluginError(
+                f"looplens: runs must be from 1 to {MAX_RUNS}, not {self.config.runs}"
+            )
         self._pool = TracePool(
             self.config.concurrency, run_options(self.config), cache, self.config.runs
         )
