@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,8 @@ from looplens.limits import (
     LimitError,
     Limits,
     format_size,
-    parse_size,
+    limit_kind,
+    parse_limit,
     raised,
 )
 from looplens.render_mermaid import render_mermaid
@@ -70,16 +70,9 @@ def _limits(arguments: argparse.Namespace) -> Limits:
     values: dict[str, float] = {}
     for field, flag in LIMIT_FLAGS.items():
         text = str(getattr(arguments, flag.removeprefix("--")))
-        value: float | None
-        if field == "timeout_s":
-            value = float(text) if re.fullmatch(r"\d+(\.\d+)?", text.strip()) else None
-        elif field == "trace_events":
-            value = int(text) if text.strip().isdigit() else None
-        else:
-            value = parse_size(text)
-        if not value:
-            kind = {"timeout_s": "seconds", "trace_events": "a count"}.get(field, "a size like 2MB")
-            raise LooplensError(f"{flag} must be {kind} above 0, not '{text}'")
+        value = parse_limit(field, text)
+        if value is None:
+            raise LooplensError(f"{flag} must be {limit_kind(field)} above 0, not '{text}'")
         values[field] = value
     return Limits(
         timeout_s=values["timeout_s"],

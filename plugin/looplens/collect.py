@@ -30,7 +30,7 @@ from markdown.extensions.attr_list import get_attrs_and_remainder
 
 from looplens.errors import SnippetError
 from looplens.expectation import parse_expectation
-from looplens.limits import LIMIT_OPTIONS, PERMISSIONS, parse_size
+from looplens.limits import LIMIT_OPTIONS, PERMISSIONS, limit_kind, parse_limit
 from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Snippet
 
 TRACE_CLASS = "trace"
@@ -250,17 +250,11 @@ def _limits(fence: Fence, where: str) -> tuple[tuple[str, float], ...]:
         text = fence.option(option)
         if text is None:
             continue
-        value: float | None
-        if field == "timeout_s":
-            value = float(text) if re.fullmatch(r"\d+(\.\d+)?", text) else None
-        elif field == "trace_events":
-            value = int(text) if text.isdigit() else None
-        else:
-            value = parse_size(text)
-        if not value:
-            kind = {"timeout_s": "seconds", "trace_events": "a count"}.get(field, "a size like 2MB")
+        value = parse_limit(field, text)
+        if value is None:
             raise SnippetError(
-                f"{where}: snippet '{fence.id}': {option} must be {kind} above 0, not '{text}'"
+                f"{where}: snippet '{fence.id}': {option} must be {limit_kind(field)} above 0, "
+                f"not '{text}'"
             )
         limits.append((field, value))
     return tuple(limits)

@@ -69,6 +69,27 @@ def parse_size(text: str) -> int | None:
     return int(float(match[1]) * factor)
 
 
+_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+
+
+def parse_limit(limit: str, text: str) -> float | None:
+    """A Limits field's value as a fence option or a CLI flag writes it (seconds, a count, or a
+    size like 2MB); None unless it is one, above 0."""
+    value: float | None
+    if limit == "timeout_s":
+        value = float(text) if _SECONDS.match(text) else None
+    elif limit == "trace_events":
+        value = int(text) if text.strip().isdigit() else None
+    else:
+        value = parse_size(text)
+    return value or None
+
+
+def limit_kind(limit: str) -> str:
+    """What a value of `limit` must be, for messages: "must be {kind} above 0"."""
+    return {"timeout_s": "seconds", "trace_events": "a count"}.get(limit, "a size like 2MB")
+
+
 def _shown(limit: str, value: float) -> str:
     if limit == "timeout_s":
         return f"{value:g} s"
