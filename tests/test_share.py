@@ -237,3 +237,19 @@ def test_a_wrong_expectation_is_reported_once_at_the_article_not_at_its_share_pa
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("looplens: docs/node/timers.md:10: snippet 'first'")
     assert "explain" not in warnings[0]
+
+
+def test_without_a_site_url_no_image_is_promised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_site(tmp_path)
+    config.write_text(config.read_text().replace("site_url: https://example.org/docs/\n", ""))
+    build_logged(config, caplog)
+    page = BeautifulSoup(
+        (tmp_path / "site" / "explain" / "first" / "index.html").read_text(), "html.parser"
+    )
+    assert page.select('meta[property="og:image"], meta[name="twitter:image"]') == []
+    card = page.select_one('meta[name="twitter:card"]')
+    assert card is not None and card["content"] == "summary"
+    title = page.select_one('meta[property="og:title"]')
+    assert title is not None and title["content"] == "Which comes first? — Timers and promises"

@@ -65,9 +65,9 @@ class Snippet:
     clock: str = "virtual"
     #: The exit code the author expects; anything else fails the build.
     exit_code: int = 0
-    #: Limits this fence sets for itself (sandbox.Limits field → value); the rest are the site's.
+    #: Limits this fence sets for itself (limits.Limits field → value); the rest are the site's.
     limits: tuple[tuple[str, float], ...] = ()
-    #: What the fence opens in the sandbox (allow="worker,net"): see sandbox.PERMISSIONS.
+    #: What the fence opens in the sandbox (allow="worker,net"): see limits.PERMISSIONS.
     allow: tuple[str, ...] = ()
     #: The output holds figures measured on the build machine, so it differs from build to build;
     #: the page says so, and the reproducibility check leaves such a block out.
