@@ -9,8 +9,11 @@ snippet does wrong is content: Node's or Python's own error, in the trace, as a 
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -450,9 +453,19 @@ def test_py_read_allowed_reads_any_file() -> None:
     assert _lines(trace, "stdout") == ["root"]
 
 
+@pytest.fixture
+def host_folder() -> Iterator[Path]:
+    """A folder that a run sees as the host does: not under /tmp, which a run's mount
+    namespace hides (a write there would fail for that reason, not for the file rules)."""
+    with tempfile.TemporaryDirectory(prefix=".hostile-", dir=Path(__file__).parent) as folder:
+        yield Path(folder)
+
+
 @pytest.mark.parametrize("allow", [(), ("write",)])
-def test_py_file_write_outside_the_folder_is_denied(allow: tuple[str, ...], tmp_path: Path) -> None:
-    outside = tmp_path / "x"
+def test_py_file_write_outside_the_folder_is_denied(
+    allow: tuple[str, ...], host_folder: Path
+) -> None:
+    outside = host_folder / "x"
     source = f"open('{outside}', 'w').write('x')\n"
     _permission_denied(_run(_snippet("python", source, allow)), str(outside))
     assert not outside.exists()
@@ -714,6 +727,142 @@ def test_js_racy_order_fails_unless_marked_and_then_each_run_prints_a_declared_o
         one_twice = dataclasses.replace(marked, orderings=(orderings[1], orderings[1]))
     stray = judge(one_twice, [reversed_run]).verdict
     assert stray is not None and "none of its 2 declared orderings" in stray.reasons[0]
+
+
+# --- the host's Unix sockets and shared memory ---------------------------------------------------
+
+
+def _writable_folders(*folders: str) -> list[str]:
+    return [folder for folder in folders if Path(folder).is_dir() and os.access(folder, os.W_OK)]
+
+
+@pytest.fixture(params=_writable_folders("/tmp", "/run"))
+def host_socket(request: pytest.FixtureRequest) -> Iterator[tuple[str, socket.socket]]:
+    """A Unix socket listening in a host folder, made by the test's own process, and its path."""
+    with (
+        tempfile.TemporaryDirectory(prefix="looplens-socket-", dir=request.param) as folder,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener,
+    ):
+        path = str(Path(folder) / "service.sock")
+        listener.bind(path)
+        listener.listen()
+        listener.setblocking(False)
+        yield path, listener
+
+
+def _never_connected(listener: socket.socket) -> None:
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+
+
+_needs_hiding = pytest.mark.skipif(
+    not sandbox.hides_host_folders(), reason="needs a mount namespace (unshare --mount)"
+)
+
+
+@_needs_hiding
+@pytest.mark.parametrize("allow", [(), ("net", "read")], ids=["closed", "net-and-read"])
+def test_py_cannot_connect_to_a_host_unix_socket(
+    host_socket: tuple[str, socket.socket], allow: tuple[str, ...]
+) -> None:
+    path, listener = host_socket
+    source = (
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({path!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    trace = _run(_snippet("python", source, allow))
+    assert _lines(trace, "stdout") == ["[Errno 2] No such file or directory"]
+    _never_connected(listener)
+
+
+@_needs_hiding
+@pytest.mark.parametrize("allow", [(), ("net", "read")], ids=["closed", "net-and-read"])
+def test_js_cannot_connect_to_a_host_unix_socket(
+    host_socket: tuple[str, socket.socket], allow: tuple[str, ...]
+) -> None:
+    path, listener = host_socket
+    source = (
+        f"require('net').connect({path!r})\n"
+        "  .on('connect', () => console.log('connected'))\n"
+        "  .on('error', (error) => console.log(error.code, error.syscall));\n"
+    )
+    trace = _run(_snippet("javascript", source, allow))
+    assert _lines(trace, "stdout") == ["ENOENT connect"]
+    _never_connected(listener)
+
+
+@pytest.fixture
+def abstract_socket() -> Iterator[tuple[str, socket.socket]]:
+    """A Unix socket listening in the abstract namespace (no file: the network namespace's)."""
+    name = f"\0looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(name)
+        listener.listen()
+        listener.setblocking(False)
+        yield name, listener
+
+
+def test_py_cannot_connect_to_a_host_abstract_socket(
+    abstract_socket: tuple[str, socket.socket],
+) -> None:
+    name, listener = abstract_socket
+    source = (
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({name!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    trace = _run(_snippet("python", source, ("net",)))
+    assert _lines(trace, "stdout") == ["[Errno 111] Connection refused"]
+    _never_connected(listener)
+
+
+def test_js_cannot_connect_to_a_host_abstract_socket(
+    abstract_socket: tuple[str, socket.socket],
+) -> None:
+    name, listener = abstract_socket
+    # Node names an abstract socket with a leading NUL too.
+    source = (
+        f"require('net').connect({name!r})\n"
+        "  .on('connect', () => console.log('connected'))\n"
+        "  .on('error', (error) => console.log(error.code));\n"
+    )
+    trace = _run(_snippet("javascript", source, ("net",)))
+    assert _lines(trace, "stdout") == ["ECONNREFUSED"]
+    _never_connected(listener)
+
+
+@_needs_hiding
+def test_py_shared_memory_of_allowed_child_processes_stays_in_the_run() -> None:
+    # POSIX shared memory and semaphores (multiprocessing's) live in /dev/shm: the run's own,
+    # which neither shows the host's files nor leaves any behind.
+    name = f"looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    host_file = Path("/dev/shm") / f"{name}-host"
+    host_file.write_text("host")
+    try:
+        source = (
+            "import os\n"
+            f"print(os.path.exists('/dev/shm/{name}-host'))\n"
+            f"with open('/dev/shm/{name}-run', 'w') as made:\n"
+            "    made.write('run')\n"
+            f"print(open('/dev/shm/{name}-run').read())\n"
+            "import _posixshmem\n"
+            f"os.close(_posixshmem.shm_open('/{name}-shared', os.O_CREAT | os.O_RDWR, 0o600))\n"
+            f"print(sorted(os.listdir('/dev/shm')) == ['{name}-run', '{name}-shared'])\n"
+        )
+        trace = _run(_snippet("python", source, ("child",)))
+        assert _lines(trace, "stdout") == ["False", "run", "True"]
+        assert sorted(path.name for path in Path("/dev/shm").glob(f"{name}*")) == [host_file.name]
+    finally:
+        host_file.unlink()
 
 
 # --- the file rules, with Landlock and with the audit hook alone --------------------------------
