@@ -33,6 +33,7 @@ from looplens.python_tracer import snippet_environment
 from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
+from looplens.tracers.python import _looplens_sandbox
 
 pytestmark = pytest.mark.skipif(
     not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
@@ -840,6 +841,39 @@ def test_js_cannot_connect_to_a_host_abstract_socket(
     _never_connected(listener)
 
 
+@pytest.mark.skipif(
+    python_sandbox.file_enforcement() != "landlock", reason="no Landlock in this kernel"
+)
+def test_py_landlock_alone_keeps_a_snippet_from_host_abstract_sockets(
+    tmp_path: Path, abstract_socket: tuple[str, socket.socket]
+) -> None:
+    # Without the namespaces (where unshare is refused), Landlock's scope (ABI 6) is what holds.
+    if _looplens_sandbox.landlock_abi() < 6:
+        pytest.skip("Landlock before ABI 6 has no scopes")
+    name, listener = abstract_socket
+    (tmp_path / "snippet.py").write_text(
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({name!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+        "own = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "own.bind('\\0' + 'own' + str(id(own)))\n"
+        "own.listen()\n"
+        "again = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "again.connect(own.getsockname())\n"
+        "print('own socket reachable')\n"
+    )
+    done = _run_directly(tmp_path, python_sandbox.file_rules(tmp_path, ("net",)))
+    assert done.stdout.splitlines() == [
+        "[Errno 1] Operation not permitted",
+        "own socket reachable",
+    ], done.stderr
+    _never_connected(listener)
+
+
 @_needs_hiding
 def test_py_shared_memory_of_allowed_child_processes_stays_in_the_run() -> None:
     # POSIX shared memory and semaphores (multiprocessing's) live in /dev/shm: the run's own,
@@ -863,6 +897,59 @@ def test_py_shared_memory_of_allowed_child_processes_stays_in_the_run() -> None:
         assert sorted(path.name for path in Path("/dev/shm").glob(f"{name}*")) == [host_file.name]
     finally:
         host_file.unlink()
+
+
+def _run_directly(
+    folder: Path, rules: python_sandbox.FileRules
+) -> subprocess.CompletedProcess[str]:
+    """Run folder/snippet.py under `rules` alone: no namespace, no tracer."""
+    environment = {
+        **snippet_environment(),
+        "PYTHONPATH": str(python_sandbox.TRACER_DIR),
+        python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
+    }
+    return subprocess.run(
+        [sys.executable, "snippet.py"],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_py_audit_hook_checks_every_thread_while_one_resolves_a_path(tmp_path: Path) -> None:
+    # One thread keeps the hook resolving paths (open in its own folder, allowed); another
+    # keeps opening a file outside. The hook's "resolving" state is per thread: none opens.
+    (tmp_path / "inside.txt").write_text("inside")
+    (tmp_path / "snippet.py").write_text(
+        "import threading\n"
+        "stop = threading.Event()\n"
+        "def churn():\n"
+        "    while not stop.is_set():\n"
+        "        open('inside.txt').close()\n"
+        "opened = 0\n"
+        "def probe():\n"
+        "    global opened\n"
+        "    for _ in range(20000):\n"
+        "        try:\n"
+        "            open('/etc/hostname').close()\n"
+        "            opened += 1\n"
+        "        except PermissionError:\n"
+        "            pass\n"
+        "churners = [threading.Thread(target=churn) for _ in range(2)]\n"
+        "for thread in churners:\n"
+        "    thread.start()\n"
+        "probe()\n"
+        "stop.set()\n"
+        "for thread in churners:\n"
+        "    thread.join()\n"
+        "print('opened', opened)\n"
+    )
+    rules = dataclasses.replace(python_sandbox.file_rules(tmp_path, ()), landlock=False)
+    done = _run_directly(tmp_path, rules)
+    assert done.stdout.splitlines() == ["opened 0"], done.stderr
 
 
 # --- the file rules, with Landlock and with the audit hook alone --------------------------------
