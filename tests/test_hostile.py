@@ -899,6 +899,35 @@ def test_py_shared_memory_of_allowed_child_processes_stays_in_the_run() -> None:
         host_file.unlink()
 
 
+def test_where_a_mount_namespace_is_refused_runs_go_on_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The probe finds that unshare --mount is refused (as in a container without the right):
+    # runs keep their other namespaces, and see the host's /dev/shm (what the guide says).
+    probe = subprocess.run
+
+    def refuse_mount_namespace(words: list[str], **options: Any) -> Any:
+        if "--mount" in words:
+            return subprocess.CompletedProcess(words, 1)
+        return probe(words, **options)
+
+    monkeypatch.setattr(subprocess, "run", refuse_mount_namespace)
+    prefix = sandbox.namespace_prefix.__wrapped__(False)
+    monkeypatch.setattr(subprocess, "run", probe)
+    assert prefix.words
+    assert not prefix.hides_folders
+    monkeypatch.setattr(sandbox, "namespace_prefix", lambda loopback: prefix)
+    name = f"looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    host_file = Path("/dev/shm") / name
+    host_file.write_text("host")
+    try:
+        source = f"import os\nprint(os.path.exists('/dev/shm/{name}'), os.getpid())\n"
+        trace = _run(_snippet("python", source, ("read",)))
+    finally:
+        host_file.unlink()
+    assert _lines(trace, "stdout") == ["True 2"]
+
+
 def _run_directly(
     folder: Path, rules: python_sandbox.FileRules
 ) -> subprocess.CompletedProcess[str]:

@@ -220,7 +220,7 @@ def namespace_prefix(loopback: bool) -> NamespacePrefix:
             )
             if probe.returncode == 0:
                 # Root's tasks are not counted: only a run under another user id is capped.
-                capped = bool(cap) and (bool(user) or os.geteuid() != 0)
+                capped = bool(cap) and (os.geteuid() != 0 or (bool(user) and user == as_run_user))
                 return NamespacePrefix(words, caps_tasks=capped, hides_folders=bool(hide))
     return NamespacePrefix((), caps_tasks=False, hides_folders=False)
 
