@@ -96,7 +96,7 @@ def scrubbed_environment(environment: Mapping[str, str]) -> dict[str, str]:
 #: them (the command runs through them by exec, so it is still process 2).
 _INIT = 'tasks=$1 user=$2 && shift 2 && {loopback}{cap}{user}"$@"'
 #: With a mount namespace, the first shell: it hides the folders (_MASK) before the PID
-#: namespace is made, so that mount and mkdir do not take its pids, then becomes (exec) the
+#: namespace is made, so that mount does not take its pids, then becomes (exec) the
 #: command that makes it. Its arguments are the folders to keep and those to hide, then _INIT's.
 _OUTER = (
     "keep=$1 masks=$2 && shift 2 && {mask}"
@@ -108,14 +108,15 @@ _LOOPBACK = "{ip} link set lo up && "
 #: $keep names a folder that was under one, to mount back in place. The folders to keep are
 #: opened first, on descriptors that the run does not pass on (sh knows only 3 to 9), so that
 #: once hidden they are still reachable through /proc/self/fd; mount must not canonicalize that
-#: path, which would name the hidden folder by its path again. The shell then enters its folder
+#: path, which would name the hidden folder by its path again, and makes the mount point in the
+#: new tmpfs (X-mount.mkdir, one program less to start). The shell then enters its folder
 #: again through the new mount (its cwd still points under the hidden one).
 _MASK = (
     "{{ set -f; IFS='\n'; "
     'for k in $keep; do eval "exec ${{k%%:*}}<\\"\\${{k#*:}}\\"" || exit 125; done; '
     'for m in $masks; do {mount} -n -t tmpfs -o {tmpfs} looplens "$m" || exit 125; done; '
-    'for k in $keep; do {mkdir} -p -- "${{k#*:}}" && '
-    '{mount} -n --no-canonicalize --bind "/proc/self/fd/${{k%%:*}}" "${{k#*:}}" && '
+    "for k in $keep; do {mount} -n --no-canonicalize -o X-mount.mkdir --bind "
+    '"/proc/self/fd/${{k%%:*}}" "${{k#*:}}" && '
     'eval "exec ${{k%%:*}}<&-" || exit 125; done; unset IFS; set +f; cd -P -- "$PWD"; }} && '
 )
 #: Small: a snippet writes there only what the file rules let it (multiprocessing's locks).
@@ -173,7 +174,7 @@ def namespace_prefix(loopback: bool) -> NamespacePrefix:
     namespace is refused, the same without it."""
     unshare, ip = shutil.which("unshare"), shutil.which("ip")
     prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
-    mount, mkdir = shutil.which("mount"), shutil.which("mkdir")
+    mount = shutil.which("mount")
     if unshare is None or not sys.platform.startswith("linux") or (loopback and ip is None):
         return NamespacePrefix((), caps_tasks=False, hides_folders=False)
     lo = _LOOPBACK.format(ip=ip) if loopback else ""
@@ -182,7 +183,7 @@ def namespace_prefix(loopback: bool) -> NamespacePrefix:
     # In a user namespace the run is root there, with every capability in it: it could unmount
     # the tmpfs and reach what it hides. It gives them all up before the command starts.
     uncapable = _DROP_CAPABILITIES.format(setpriv=setpriv) if setpriv else ""
-    mask = _MASK.format(mount=mount, mkdir=mkdir, tmpfs=_TMPFS_OPTIONS) if mount and mkdir else ""
+    mask = _MASK.format(mount=mount, tmpfs=_TMPFS_OPTIONS) if mount else ""
     attempts = [
         ((), as_run_user, mask),
         ((), "", mask),
