@@ -6,7 +6,9 @@ by the kernel where it can (Landlock, Linux 5.13+, unprivileged): a denied open 
 kernel's EACCES, which Python shows as its own PermissionError. Where Landlock is missing
 (macOS, older kernels, a container that filters the syscalls), an audit hook (PEP 578) raises
 the same PermissionError for the file operations Python audits; that is a guard, not a
-boundary: native code (ctypes) can step around it. Child processes are refused by an audit hook
+boundary: native code (ctypes) can step around it, and the Guard is a Python object that the
+snippet can reach (gc.get_objects()) and change. Landlock and the host's namespaces
+(looplens.sandbox) are what enforce the rules. Child processes are refused by an audit hook
 in both cases, for a message that says what to do; under Landlock, running a program
 (execve) is denied by the kernel too.
 
