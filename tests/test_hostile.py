@@ -346,6 +346,20 @@ def test_py_fork_is_ended_with_the_run() -> None:
     assert _lines(trace, "stdout") == ["parent done"]
 
 
+def test_py_native_fork_without_child_is_possible_and_ended_with_the_run() -> None:
+    # What the guide says: without allow="child" a bare fork() through native code still makes
+    # a copy of the process (Landlock refuses exec, not fork); the PID namespace ends it.
+    source = (
+        "import ctypes, time\n"
+        "if ctypes.CDLL(None).fork() == 0:\n"
+        "    while True:\n"
+        "        time.sleep(1)\n"
+        "print('parent done')\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["parent done"]
+
+
 def _child_denied(event: str) -> str:
     return (
         f"PermissionError: {event}: child processes are not allowed in this snippet "
