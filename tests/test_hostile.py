@@ -9,8 +9,11 @@ snippet does wrong is content: Node's or Python's own error, in the trace, as a 
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +33,7 @@ from looplens.python_tracer import snippet_environment
 from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
+from looplens.tracers.python import _looplens_sandbox
 
 pytestmark = pytest.mark.skipif(
     not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
@@ -342,6 +346,20 @@ def test_py_fork_is_ended_with_the_run() -> None:
     assert _lines(trace, "stdout") == ["parent done"]
 
 
+def test_py_native_fork_without_child_is_possible_and_ended_with_the_run() -> None:
+    # What the guide says: without allow="child" a bare fork() through native code still makes
+    # a copy of the process (Landlock refuses exec, not fork); the PID namespace ends it.
+    source = (
+        "import ctypes, time\n"
+        "if ctypes.CDLL(None).fork() == 0:\n"
+        "    while True:\n"
+        "        time.sleep(1)\n"
+        "print('parent done')\n"
+    )
+    trace = _run(_snippet("python", source))
+    assert _lines(trace, "stdout") == ["parent done"]
+
+
 def _child_denied(event: str) -> str:
     return (
         f"PermissionError: {event}: child processes are not allowed in this snippet "
@@ -450,9 +468,19 @@ def test_py_read_allowed_reads_any_file() -> None:
     assert _lines(trace, "stdout") == ["root"]
 
 
+@pytest.fixture
+def host_folder() -> Iterator[Path]:
+    """A folder that a run sees as the host does: not under /tmp, which a run's mount
+    namespace hides (a write there would fail for that reason, not for the file rules)."""
+    with tempfile.TemporaryDirectory(prefix=".hostile-", dir=Path(__file__).parent) as folder:
+        yield Path(folder)
+
+
 @pytest.mark.parametrize("allow", [(), ("write",)])
-def test_py_file_write_outside_the_folder_is_denied(allow: tuple[str, ...], tmp_path: Path) -> None:
-    outside = tmp_path / "x"
+def test_py_file_write_outside_the_folder_is_denied(
+    allow: tuple[str, ...], host_folder: Path
+) -> None:
+    outside = host_folder / "x"
     source = f"open('{outside}', 'w').write('x')\n"
     _permission_denied(_run(_snippet("python", source, allow)), str(outside))
     assert not outside.exists()
@@ -714,6 +742,257 @@ def test_js_racy_order_fails_unless_marked_and_then_each_run_prints_a_declared_o
         one_twice = dataclasses.replace(marked, orderings=(orderings[1], orderings[1]))
     stray = judge(one_twice, [reversed_run]).verdict
     assert stray is not None and "none of its 2 declared orderings" in stray.reasons[0]
+
+
+# --- the host's Unix sockets and shared memory ---------------------------------------------------
+
+
+def _writable_folders(*folders: str) -> list[str]:
+    return [folder for folder in folders if Path(folder).is_dir() and os.access(folder, os.W_OK)]
+
+
+@pytest.fixture(params=_writable_folders("/tmp", "/run"))
+def host_socket(request: pytest.FixtureRequest) -> Iterator[tuple[str, socket.socket]]:
+    """A Unix socket listening in a host folder, made by the test's own process, and its path."""
+    with (
+        tempfile.TemporaryDirectory(prefix="looplens-socket-", dir=request.param) as folder,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener,
+    ):
+        path = str(Path(folder) / "service.sock")
+        listener.bind(path)
+        listener.listen()
+        listener.setblocking(False)
+        yield path, listener
+
+
+def _never_connected(listener: socket.socket) -> None:
+    with pytest.raises(BlockingIOError):
+        listener.accept()
+
+
+_needs_hiding = pytest.mark.skipif(
+    not sandbox.hides_host_folders(), reason="needs a mount namespace (unshare --mount)"
+)
+
+
+@_needs_hiding
+@pytest.mark.parametrize("allow", [(), ("net", "read")], ids=["closed", "net-and-read"])
+def test_py_cannot_connect_to_a_host_unix_socket(
+    host_socket: tuple[str, socket.socket], allow: tuple[str, ...]
+) -> None:
+    path, listener = host_socket
+    source = (
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({path!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    trace = _run(_snippet("python", source, allow))
+    assert _lines(trace, "stdout") == ["[Errno 2] No such file or directory"]
+    _never_connected(listener)
+
+
+@_needs_hiding
+@pytest.mark.parametrize("allow", [(), ("net", "read")], ids=["closed", "net-and-read"])
+def test_js_cannot_connect_to_a_host_unix_socket(
+    host_socket: tuple[str, socket.socket], allow: tuple[str, ...]
+) -> None:
+    path, listener = host_socket
+    source = (
+        f"require('net').connect({path!r})\n"
+        "  .on('connect', () => console.log('connected'))\n"
+        "  .on('error', (error) => console.log(error.code, error.syscall));\n"
+    )
+    trace = _run(_snippet("javascript", source, allow))
+    assert _lines(trace, "stdout") == ["ENOENT connect"]
+    _never_connected(listener)
+
+
+@pytest.fixture
+def abstract_socket() -> Iterator[tuple[str, socket.socket]]:
+    """A Unix socket listening in the abstract namespace (no file: the network namespace's)."""
+    name = f"\0looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(name)
+        listener.listen()
+        listener.setblocking(False)
+        yield name, listener
+
+
+def test_py_cannot_connect_to_a_host_abstract_socket(
+    abstract_socket: tuple[str, socket.socket],
+) -> None:
+    name, listener = abstract_socket
+    source = (
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({name!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+    )
+    trace = _run(_snippet("python", source, ("net",)))
+    assert _lines(trace, "stdout") == ["[Errno 111] Connection refused"]
+    _never_connected(listener)
+
+
+def test_js_cannot_connect_to_a_host_abstract_socket(
+    abstract_socket: tuple[str, socket.socket],
+) -> None:
+    name, listener = abstract_socket
+    # Node names an abstract socket with a leading NUL too.
+    source = (
+        f"require('net').connect({name!r})\n"
+        "  .on('connect', () => console.log('connected'))\n"
+        "  .on('error', (error) => console.log(error.code));\n"
+    )
+    trace = _run(_snippet("javascript", source, ("net",)))
+    assert _lines(trace, "stdout") == ["ECONNREFUSED"]
+    _never_connected(listener)
+
+
+@pytest.mark.skipif(
+    python_sandbox.file_enforcement() != "landlock", reason="no Landlock in this kernel"
+)
+def test_py_landlock_alone_keeps_a_snippet_from_host_abstract_sockets(
+    tmp_path: Path, abstract_socket: tuple[str, socket.socket]
+) -> None:
+    # Without the namespaces (where unshare is refused), Landlock's scope (ABI 6) is what holds.
+    if _looplens_sandbox.landlock_abi() < 6:
+        pytest.skip("Landlock before ABI 6 has no scopes")
+    name, listener = abstract_socket
+    (tmp_path / "snippet.py").write_text(
+        "import socket\n"
+        "client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "try:\n"
+        f"    client.connect({name!r})\n"
+        "    print('connected')\n"
+        "except OSError as error:\n"
+        "    print(error)\n"
+        "own = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "own.bind('\\0' + 'own' + str(id(own)))\n"
+        "own.listen()\n"
+        "again = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "again.connect(own.getsockname())\n"
+        "print('own socket reachable')\n"
+    )
+    done = _run_directly(tmp_path, python_sandbox.file_rules(tmp_path, ("net",)))
+    assert done.stdout.splitlines() == [
+        "[Errno 1] Operation not permitted",
+        "own socket reachable",
+    ], done.stderr
+    _never_connected(listener)
+
+
+@_needs_hiding
+def test_py_shared_memory_of_allowed_child_processes_stays_in_the_run() -> None:
+    # POSIX shared memory and semaphores (multiprocessing's) live in /dev/shm: the run's own,
+    # which neither shows the host's files nor leaves any behind.
+    name = f"looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    host_file = Path("/dev/shm") / f"{name}-host"
+    host_file.write_text("host")
+    try:
+        source = (
+            "import os\n"
+            f"print(os.path.exists('/dev/shm/{name}-host'))\n"
+            f"with open('/dev/shm/{name}-run', 'w') as made:\n"
+            "    made.write('run')\n"
+            f"print(open('/dev/shm/{name}-run').read())\n"
+            "import _posixshmem\n"
+            f"os.close(_posixshmem.shm_open('/{name}-shared', os.O_CREAT | os.O_RDWR, 0o600))\n"
+            f"print(sorted(os.listdir('/dev/shm')) == ['{name}-run', '{name}-shared'])\n"
+        )
+        trace = _run(_snippet("python", source, ("child",)))
+        assert _lines(trace, "stdout") == ["False", "run", "True"]
+        assert sorted(path.name for path in Path("/dev/shm").glob(f"{name}*")) == [host_file.name]
+    finally:
+        host_file.unlink()
+
+
+def test_where_a_mount_namespace_is_refused_runs_go_on_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The probe finds that unshare --mount is refused (as in a container without the right):
+    # runs keep their other namespaces, and see the host's /dev/shm (what the guide says).
+    probe = subprocess.run
+
+    def refuse_mount_namespace(words: list[str], **options: Any) -> Any:
+        if "--mount" in words:
+            return subprocess.CompletedProcess(words, 1)
+        return probe(words, **options)
+
+    monkeypatch.setattr(subprocess, "run", refuse_mount_namespace)
+    prefix = sandbox.namespace_prefix.__wrapped__(False)
+    monkeypatch.setattr(subprocess, "run", probe)
+    assert prefix.words
+    assert not prefix.hides_folders
+    monkeypatch.setattr(sandbox, "namespace_prefix", lambda loopback: prefix)
+    name = f"looplens-test-{os.getpid()}-{time.monotonic_ns()}"
+    host_file = Path("/dev/shm") / name
+    host_file.write_text("host")
+    try:
+        source = f"import os\nprint(os.path.exists('/dev/shm/{name}'), os.getpid())\n"
+        trace = _run(_snippet("python", source, ("read",)))
+    finally:
+        host_file.unlink()
+    assert _lines(trace, "stdout") == ["True 2"]
+
+
+def _run_directly(
+    folder: Path, rules: python_sandbox.FileRules
+) -> subprocess.CompletedProcess[str]:
+    """Run folder/snippet.py under `rules` alone: no namespace, no tracer."""
+    environment = {
+        **snippet_environment(),
+        "PYTHONPATH": str(python_sandbox.TRACER_DIR),
+        python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
+    }
+    return subprocess.run(
+        [sys.executable, "snippet.py"],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_py_audit_hook_checks_every_thread_while_one_resolves_a_path(tmp_path: Path) -> None:
+    # One thread keeps the hook resolving paths (open in its own folder, allowed); another
+    # keeps opening a file outside. The hook's "resolving" state is per thread: none opens.
+    (tmp_path / "inside.txt").write_text("inside")
+    (tmp_path / "snippet.py").write_text(
+        "import threading\n"
+        "stop = threading.Event()\n"
+        "def churn():\n"
+        "    while not stop.is_set():\n"
+        "        open('inside.txt').close()\n"
+        "opened = 0\n"
+        "def probe():\n"
+        "    global opened\n"
+        "    for _ in range(20000):\n"
+        "        try:\n"
+        "            open('/etc/hostname').close()\n"
+        "            opened += 1\n"
+        "        except PermissionError:\n"
+        "            pass\n"
+        "churners = [threading.Thread(target=churn) for _ in range(2)]\n"
+        "for thread in churners:\n"
+        "    thread.start()\n"
+        "probe()\n"
+        "stop.set()\n"
+        "for thread in churners:\n"
+        "    thread.join()\n"
+        "print('opened', opened)\n"
+    )
+    rules = dataclasses.replace(python_sandbox.file_rules(tmp_path, ()), landlock=False)
+    done = _run_directly(tmp_path, rules)
+    assert done.stdout.splitlines() == ["opened 0"], done.stderr
 
 
 # --- the file rules, with Landlock and with the audit hook alone --------------------------------

@@ -12,6 +12,13 @@ Both tracers start their child through `run_sandboxed`, so both languages get th
   cannot do this (not Linux, no privilege, no user namespaces), the child still gets its own
   session and process group, which a breach kills (SIGTERM, then SIGKILL), but the network is
   not blocked and a grandchild that calls setsid() survives the run.
+- Where it may, the child also gets its own mount namespace, in which the folders where programs
+  put their sockets and shared memory (/tmp, /run, /var/tmp, /dev/shm) are fresh, empty tmpfs:
+  a pathname Unix socket is reached through the file system, not the network, so the network
+  namespace alone lets a snippet connect to the host's services (a root build could reach
+  /run/docker.sock). The snippet's own folder, and the runtime's, are mounted back in place.
+  Without it (see hides_host_folders), sockets and shared memory under those folders stay
+  reachable for whatever the file rules let the run open.
 - Standard input is closed, and only a few of the build's environment variables pass.
 - Resource limits go through `prlimit` (util-linux) rather than preexec_fn, which is not safe in
   a process with threads (traces run on a thread pool); resource.setrlimit is the fallback.
@@ -35,9 +42,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from looplens.limits import MB, LimitError, Limits
@@ -86,7 +95,35 @@ def scrubbed_environment(environment: Mapping[str, str]) -> dict[str, str]:
 #: task cap, the user id to run as, then the command; {cap} and {user} are the words that apply
 #: them (the command runs through them by exec, so it is still process 2).
 _INIT = 'tasks=$1 user=$2 && shift 2 && {loopback}{cap}{user}"$@"'
+#: With a mount namespace, the first shell: it hides the folders (_MASK) before the PID
+#: namespace is made, so that mount does not take its pids, then becomes (exec) the
+#: command that makes it. Its arguments are the folders to keep and those to hide, then _INIT's.
+_OUTER = (
+    "keep=$1 masks=$2 && shift 2 && {mask}"
+    "exec {unshare} --pid --fork --kill-child -- /bin/sh -c '{init}' sh \"$@\""
+)
 _LOOPBACK = "{ip} link set lo up && "
+#: In the run's own mount namespace (unshare makes its mounts private, so nothing propagates to
+#: the host): each folder of $masks (one a line) gets a fresh tmpfs, and each "fd:folder" line of
+#: $keep names a folder that was under one, to mount back in place. The folders to keep are
+#: opened first, on descriptors that the run does not pass on (sh knows only 3 to 9), so that
+#: once hidden they are still reachable through /proc/self/fd; mount must not canonicalize that
+#: path, which would name the hidden folder by its path again, and makes the mount point in the
+#: new tmpfs (X-mount.mkdir, one program less to start). The shell then enters its folder
+#: again through the new mount (its cwd still points under the hidden one).
+_MASK = (
+    "{{ set -f; IFS='\n'; "
+    'for k in $keep; do eval "exec ${{k%%:*}}<\\"\\${{k#*:}}\\"" || exit 125; done; '
+    'for m in $masks; do {mount} -n -t tmpfs -o {tmpfs} looplens "$m" || exit 125; done; '
+    "for k in $keep; do {mount} -n --no-canonicalize -o X-mount.mkdir --bind "
+    '"/proc/self/fd/${{k%%:*}}" "${{k#*:}}" && '
+    'eval "exec ${{k%%:*}}<&-" || exit 125; done; unset IFS; set +f; cd -P -- "$PWD"; }} && '
+)
+#: Small: a snippet writes there only what the file rules let it (multiprocessing's locks).
+_TMPFS_OPTIONS = "mode=1777,nosuid,nodev,size=64m,nr_inodes=4096"
+#: Where programs put Unix sockets, locks and shared memory. /var/run is most often a link to
+#: /run (then hiding /run hides it); a real folder is hidden as well.
+_HIDDEN_FOLDERS = ("/tmp", "/run", "/var/run", "/var/tmp", "/dev/shm")
 _CAP = '{prlimit} --nproc="$tasks:$tasks" -- '
 #: As root, RLIMIT_NPROC binds nobody: the run goes on as a user id of its own, which no other
 #: process has (so the cap counts only the run's tasks), keeping only the capabilities to read
@@ -96,6 +133,8 @@ _USER = (
     "--inh-caps=-all,+dac_override,+dac_read_search "
     "--ambient-caps=+dac_override,+dac_read_search -- "
 )
+#: In a user namespace: no capability left for the command (it is root there).
+_DROP_CAPABILITIES = "{setpriv} --inh-caps=-all --bounding-set=-all -- "
 #: The most tasks (processes and threads) a run may have at once, as defense in depth against a
 #: fork bomb (the PID namespace ends them all with the run; this keeps their number small while
 #: it lasts). Node needs 7 and one more per worker thread, asyncio's default executor 5 to 32.
@@ -107,35 +146,73 @@ _run_numbers = itertools.count()
 
 @dataclass(frozen=True, slots=True)
 class NamespacePrefix:
-    """The words that put a command in its namespaces (empty where that is not possible), and
-    whether they cap its tasks; the command follows the cap and the user id (see _INIT)."""
+    """The words that put a command in its namespaces (empty where that is not possible), whether
+    they cap its tasks, and whether they hide the host's socket folders (_HIDDEN_FOLDERS); the
+    command follows the folders to keep and to hide (if it hides them), the cap and the user id
+    (see _OUTER and _INIT)."""
 
     words: tuple[str, ...]
     caps_tasks: bool
+    hides_folders: bool
+
+
+def hidden_folders() -> tuple[str, ...]:
+    """The folders that get a fresh tmpfs in a run's mount namespace: those of _HIDDEN_FOLDERS
+    that are real folders here (a link, such as /var/run to /run, is hidden with its target)."""
+    return tuple(
+        folder
+        for folder in _HIDDEN_FOLDERS
+        if Path(folder).is_dir() and not Path(folder).is_symlink()
+    )
 
 
 @functools.cache
 def namespace_prefix(loopback: bool) -> NamespacePrefix:
-    """How to put a command in its own PID and network namespaces here (checked once, by running
-    it): as root, namespaces alone, with a user id of the run's own (the task cap needs it);
-    elsewhere in a user namespace, where the cap binds the user already."""
+    """How to put a command in its own PID, network and mount namespaces here (checked once, by
+    running it): as root, namespaces alone, with a user id of the run's own (the task cap needs
+    it); elsewhere in a user namespace, where the cap binds the user already. Where a mount
+    namespace is refused, the same without it."""
     unshare, ip = shutil.which("unshare"), shutil.which("ip")
     prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
+    mount = shutil.which("mount")
     if unshare is None or not sys.platform.startswith("linux") or (loopback and ip is None):
-        return NamespacePrefix((), caps_tasks=False)
+        return NamespacePrefix((), caps_tasks=False, hides_folders=False)
     lo = _LOOPBACK.format(ip=ip) if loopback else ""
     cap = _CAP.format(prlimit=prlimit) if prlimit else ""
     as_run_user = _USER.format(setpriv=setpriv) if setpriv and prlimit else ""
-    attempts = [((), as_run_user), ((), ""), (("--user", "--map-root-user"), "")]
-    for user_namespace, user in attempts:
+    # In a user namespace the run is root there, with every capability in it: it could unmount
+    # the tmpfs and reach what it hides. It gives them all up before the command starts.
+    uncapable = _DROP_CAPABILITIES.format(setpriv=setpriv) if setpriv else ""
+    mask = _MASK.format(mount=mount, tmpfs=_TMPFS_OPTIONS) if mount else ""
+    attempts = [
+        ((), as_run_user, mask),
+        ((), "", mask),
+        (("--user", "--map-root-user"), uncapable, mask if uncapable else ""),
+        ((), as_run_user, ""),
+        ((), "", ""),
+        (("--user", "--map-root-user"), "", ""),
+    ]
+    folders = "\n".join(hidden_folders())
+    for user_namespace, user, hide in attempts:
         if user_namespace == () and os.geteuid() != 0 and user:
             continue  # only root can take another user id
-        words = (unshare, *user_namespace, "--pid", "--fork", "--kill-child", "--net", "--")
-        script = _INIT.format(loopback=lo, cap=cap, user=user)
-        words = (*words, "/bin/sh", "-c", script, "sh")
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
+        init = _INIT.format(loopback=lo, cap=cap, user=user)
+        if hide:
+            outer = _OUTER.format(mask=hide, unshare=unshare, init=init)
+            words = (unshare, *user_namespace, "--mount", "--net", "--", "/bin/sh", "-c", outer)
+        else:
+            namespaces = ("--pid", "--fork", "--kill-child", "--net", "--", "/bin/sh", "-c", init)
+            words = (unshare, *user_namespace, *namespaces)
+        words = (*words, "sh")
+        # The probe keeps a folder under /tmp, as a snippet's is: the whole mask must work.
+        with (
+            contextlib.suppress(OSError, subprocess.SubprocessError),
+            tempfile.TemporaryDirectory(prefix="looplens-probe-") as kept,
+        ):
+            folder_arguments = (f"3:{kept}", folders) if hide else ()
             probe = subprocess.run(
-                [*words, str(MAX_TASKS), str(_RUN_USERS_FROM), "true"],
+                [*words, *folder_arguments, str(MAX_TASKS), str(_RUN_USERS_FROM), "true"],
+                cwd=kept,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -144,9 +221,9 @@ def namespace_prefix(loopback: bool) -> NamespacePrefix:
             )
             if probe.returncode == 0:
                 # Root's tasks are not counted: only a run under another user id is capped.
-                capped = bool(cap) and (bool(user) or os.geteuid() != 0)
-                return NamespacePrefix(words, caps_tasks=capped)
-    return NamespacePrefix((), caps_tasks=False)
+                capped = bool(cap) and (os.geteuid() != 0 or (bool(user) and user == as_run_user))
+                return NamespacePrefix(words, caps_tasks=capped, hides_folders=bool(hide))
+    return NamespacePrefix((), caps_tasks=False, hides_folders=False)
 
 
 def _run_user() -> int:
@@ -161,6 +238,36 @@ def network_blocked() -> bool:
 def tasks_capped() -> bool:
     """Whether a run here can have at most MAX_TASKS processes and threads (for docs, tests)."""
     return namespace_prefix(False).caps_tasks
+
+
+def hides_host_folders() -> bool:
+    """Whether a run here sees fresh, empty /tmp, /run, /var/tmp and /dev/shm (so none of the
+    host's Unix sockets or shared memory there), its own folder mounted back (for docs, tests)."""
+    return namespace_prefix(False).hides_folders
+
+
+#: What a run must still reach in the folders that its mount namespace hides: the runtime and
+#: this package (a virtual environment under /tmp, say), besides the snippet's own folder.
+def _kept_folders(cwd: str, command: list[str], passed: tuple[int, ...]) -> tuple[str, ...]:
+    """The "fd:folder" lines of _MASK's $keep: each folder with a descriptor to open it on."""
+    hidden = hidden_folders()
+    candidates = [
+        cwd,
+        str(Path(command[0]).resolve().parent) if command else "",
+        str(Path(__file__).resolve().parent),
+        sys.prefix,
+        sys.base_prefix,
+    ]
+    kept: list[str] = []
+    for candidate in candidates:
+        real = os.path.realpath(candidate) if candidate else ""
+        under_hidden = any(real == h or real.startswith(h + "/") for h in hidden)
+        # A folder already kept holds this one; one name a line, so a newline cannot be kept.
+        covered = any(real == k or real.startswith(k + "/") for k in kept)
+        if under_hidden and not covered and "\n" not in real:
+            kept.append(real)
+    free = [fd for fd in range(3, 10) if fd not in passed]
+    return tuple(f"{fd}:{folder}" for fd, folder in zip(free, kept, strict=False))
 
 
 def _address_space(limits: Limits, language: str, allow: tuple[str, ...]) -> int:
@@ -178,12 +285,23 @@ def _rlimits(limits: Limits, language: str, allow: tuple[str, ...]) -> dict[str,
 
 
 def sandbox_command(
-    command: list[str], limits: Limits, language: str, allow: tuple[str, ...]
+    command: list[str],
+    limits: Limits,
+    language: str,
+    allow: tuple[str, ...],
+    cwd: str,
+    pass_fds: tuple[int, ...] = (),
 ) -> tuple[list[str], Callable[[], None] | None]:
-    """The command to start instead of `command`, and a preexec function if prlimit is missing."""
-    prefix = namespace_prefix("net" in allow).words
-    arguments = (str(MAX_TASKS), str(_run_user())) if prefix else ()
-    words = [*prefix, *arguments, *command]
+    """The command to start instead of `command` (which runs from `cwd` and inherits
+    `pass_fds`), and a preexec function if prlimit is missing."""
+    prefix = namespace_prefix("net" in allow)
+    arguments: tuple[str, ...] = ()
+    if prefix.words:
+        arguments = (str(MAX_TASKS), str(_run_user()))
+        if prefix.hides_folders:
+            kept = "\n".join(_kept_folders(cwd, command, pass_fds))
+            arguments = (kept, "\n".join(hidden_folders()), *arguments)
+    words = [*prefix.words, *arguments, *command]
     prlimit = shutil.which("prlimit")
     if prlimit is not None:
         flags = [f"--{name}={value}" for name, value in _rlimits(limits, language, allow).items()]
@@ -243,7 +361,9 @@ def run_sandboxed(
 ) -> Finished:
     """Run `command` sandboxed; its output once it exits. Raises LimitError (time, output),
     after ending the whole process tree."""
-    full, preexec = sandbox_command(command, limits, language, tuple(allow))
+    full, preexec = sandbox_command(
+        command, limits, language, tuple(allow), os.fspath(cwd), pass_fds
+    )
     process = subprocess.Popen(
         full,
         cwd=cwd,

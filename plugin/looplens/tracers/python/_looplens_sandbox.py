@@ -6,7 +6,9 @@ by the kernel where it can (Landlock, Linux 5.13+, unprivileged): a denied open 
 kernel's EACCES, which Python shows as its own PermissionError. Where Landlock is missing
 (macOS, older kernels, a container that filters the syscalls), an audit hook (PEP 578) raises
 the same PermissionError for the file operations Python audits; that is a guard, not a
-boundary: native code (ctypes) can step around it. Child processes are refused by an audit hook
+boundary: native code (ctypes) can step around it, and the Guard is a Python object that the
+snippet can reach (gc.get_objects()) and change. Landlock and the host's namespaces
+(looplens.sandbox) are what enforce the rules. Child processes are refused by an audit hook
 in both cases, for a message that says what to do; under Landlock, running a program
 (execve) is denied by the kernel too.
 
@@ -21,6 +23,7 @@ import json
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -71,8 +74,20 @@ _HANDLED_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1}
 _HANDLED_LATEST = (1 << 15) - 1
 
 
+#: ABI 6: a scope keeps the process from connecting to abstract Unix sockets that a process
+#: outside its Landlock domain made (those the snippet's own processes make stay reachable).
+#: They live in the network namespace, which already hides the host's; this closes them where
+#: the run has no namespace of its own.
+_SCOPE_ABSTRACT_UNIX_SOCKET = 1 << 0
+_SCOPES_FROM_ABI = 6
+
+
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),  # ABI 4; left 0: network rules are not used
+        ("scoped", ctypes.c_uint64),  # ABI 6
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -97,12 +112,11 @@ def apply_landlock(rules: Iterable[tuple[str, int]], abi: int) -> None:
     does not exist is left out. Raises OSError if the kernel refuses."""
     libc = ctypes.CDLL(None, use_errno=True)
     handled = _HANDLED_BY_ABI.get(abi, _HANDLED_LATEST)
-    attr = _RulesetAttr(handled)
-    ruleset = int(
-        libc.syscall(
-            _SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)), 0
-        )
-    )
+    scoped = _SCOPE_ABSTRACT_UNIX_SOCKET if abi >= _SCOPES_FROM_ABI else 0
+    attr = _RulesetAttr(handled, 0, scoped)
+    # An older kernel knows only the first field, and refuses a larger struct (E2BIG).
+    size = ctypes.sizeof(attr) if scoped else ctypes.sizeof(ctypes.c_uint64)
+    ruleset = int(libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0))
     if ruleset < 0:
         raise _errno_error("landlock_create_ruleset")
     try:
@@ -199,7 +213,8 @@ class Guard:
         self._writes = tuple(os.path.realpath(path) for path in writes)
         self._child = child
         self._guard_files = guard_files
-        self._busy = False
+        # Per thread: while one thread's check resolves a path, another's checks still run.
+        self._resolving = threading.local()
 
     def __call__(self, event: str, args: tuple[Any, ...]) -> None:
         if event in _CHILD_EVENTS:
@@ -209,7 +224,7 @@ class Guard:
                     '(allow="child" allows them)'
                 )
             return
-        if not self._guard_files or self._busy:
+        if not self._guard_files or getattr(self._resolving, "busy", False):
             return
         if event == "open":
             path, mode, flags = args
@@ -230,11 +245,11 @@ class Guard:
         except TypeError:
             return
         # realpath itself may raise audit events: they are not checked again.
-        self._busy = True
+        self._resolving.busy = True
         try:
             real = os.path.realpath(name)
         finally:
-            self._busy = False
+            self._resolving.busy = False
         allowed = self._writes if access == "w" else self._reads + self._writes
         if not _within(real, allowed):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), name)
@@ -315,8 +330,6 @@ def _strip_own_frames(error: BaseException, seen: set[int]) -> None:
 
 def install_traceback_filter() -> None:
     """Uncaught exceptions, in the main thread or another, print without this module's frames."""
-    import threading
-
     print_uncaught = sys.excepthook
     print_thread_uncaught = threading.excepthook
 
