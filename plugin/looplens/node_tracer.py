@@ -43,7 +43,7 @@ def trace_javascript(
 
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
     does not show a temporary path. `limits` (or just `timeout_s`) bound the run, `allow` opens
-    the sandbox (see sandbox.PERMISSIONS). Raises TracerError if the file cannot be traced, and
+    the sandbox (see limits.PERMISSIONS). Raises TracerError if the file cannot be traced, and
     LimitError if the run went past a limit.
     """
     limits = limits or Limits()
