@@ -470,9 +470,14 @@ def test_py_read_allowed_reads_any_file() -> None:
 
 @pytest.fixture
 def host_folder() -> Iterator[Path]:
-    """A folder that a run sees as the host does: not under /tmp, which a run's mount
-    namespace hides (a write there would fail for that reason, not for the file rules)."""
-    with tempfile.TemporaryDirectory(prefix=".hostile-", dir=Path(__file__).parent) as folder:
+    """A folder that a run sees as the host does: not under /tmp or the other folders a run's
+    mount namespace hides (a write there would fail for that reason, not for the file rules).
+    Beside the tests, unless the project itself sits in one of them (a CI checkout in /tmp):
+    then in the home folder."""
+    here = Path(__file__).parent.resolve()
+    hidden = [Path(folder) for folder in sandbox.hidden_folders()]
+    base = Path.home() if any(here.is_relative_to(folder) for folder in hidden) else here
+    with tempfile.TemporaryDirectory(prefix=".hostile-", dir=base) as folder:
         yield Path(folder)
 
 
