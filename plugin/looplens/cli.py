@@ -70,7 +70,7 @@ def _limits(arguments: argparse.Namespace) -> Limits:
     values: dict[str, float] = {}
     for field, flag in LIMIT_FLAGS.items():
         text = str(getattr(arguments, flag.removeprefix("--")))
-        value = parse_limit(field, text)
+        value = parse_limit(field, text.strip())  # a shell may leave spaces around it
         if value is None:
             raise LooplensError(f"{flag} must be {limit_kind(field)} above 0, not '{text}'")
         values[field] = value

@@ -69,7 +69,7 @@ def parse_size(text: str) -> int | None:
     return int(float(match[1]) * factor)
 
 
-_SECONDS = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+_SECONDS = re.compile(r"\d+(\.\d+)?")
 
 
 def parse_limit(limit: str, text: str) -> float | None:
@@ -77,9 +77,9 @@ def parse_limit(limit: str, text: str) -> float | None:
     size like 2MB); None unless it is one, above 0."""
     value: float | None
     if limit == "timeout_s":
-        value = float(text) if _SECONDS.match(text) else None
+        value = float(text) if _SECONDS.fullmatch(text) else None
     elif limit == "trace_events":
-        value = int(text) if text.strip().isdigit() else None
+        value = int(text) if text.isdigit() else None
     else:
         value = parse_size(text)
     return value or None
