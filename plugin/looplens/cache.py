@@ -18,9 +18,13 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from looplens.trace import Trace
+
+_Value = TypeVar("_Value")
 
 #: The sub-folder of rendered runs; traces sit at the top level, by the first two hex digits.
 RENDERED_FOLDER = "rendered"
@@ -39,20 +43,11 @@ class TraceCache:
 
     def get_entry(self, digest: str) -> tuple[Trace, str] | None:
         """The trace and a digest of its content (what a drawn block of it is named by)."""
-        text = self._read(self._path(digest))
-        if text is None:
-            return None
-        try:
-            return Trace.from_json(text), _sha256(text)
-        except (ValueError, KeyError, TypeError):
-            # Half-written by a crashed older version, or from another trace version.
-            return None
+        return self._entry(digest, Trace.from_json)
 
     def put(self, digest: str, trace: Trace) -> str:
         """Keep `trace` under `digest`; returns the digest of its content."""
-        text = trace.to_json()
-        self._write(self._path(digest), text)
-        return _sha256(text)
+        return self._put(digest, trace.to_json())
 
     def get_runs(self, digest: str) -> tuple[Trace, ...] | None:
         """All the runs of one snippet, or None (also for an entry that is a single trace)."""
@@ -61,18 +56,24 @@ class TraceCache:
 
     def get_runs_entry(self, digest: str) -> tuple[tuple[Trace, ...], str] | None:
         """All the runs of one snippet and a digest of the entry's content."""
+        return self._entry(digest, _runs_from_json)
+
+    def put_runs(self, digest: str, runs: tuple[Trace, ...]) -> str:
+        """Keep all the runs of one snippet under `digest`; returns the digest of its content."""
+        return self._put(digest, json.dumps({"runs": [trace.to_dict() for trace in runs]}))
+
+    def _entry(self, digest: str, parse: Callable[[str], _Value]) -> tuple[_Value, str] | None:
         text = self._read(self._path(digest))
         if text is None:
             return None
         try:
-            runs = tuple(Trace.from_dict(trace) for trace in json.loads(text)["runs"])
+            return parse(text), _sha256(text)
         except (ValueError, KeyError, TypeError):
+            # Half-written by a crashed older version, from another trace version, or an entry
+            # of the other kind (a single trace where a set of runs was asked for, or the reverse).
             return None
-        return (runs, _sha256(text)) if runs else None
 
-    def put_runs(self, digest: str, runs: tuple[Trace, ...]) -> str:
-        """Keep all the runs of one snippet under `digest`; returns the digest of its content."""
-        text = json.dumps({"runs": [trace.to_dict() for trace in runs]})
+    def _put(self, digest: str, text: str) -> str:
         self._write(self._path(digest), text)
         return _sha256(text)
 
@@ -119,6 +120,13 @@ class TraceCache:
 
     def _rendered_path(self, key: str) -> str:
         return f"{self._root}/{RENDERED_FOLDER}/{key[:2]}/{key}.html"
+
+
+def _runs_from_json(text: str) -> tuple[Trace, ...]:
+    runs = tuple(Trace.from_dict(trace) for trace in json.loads(text)["runs"])
+    if not runs:
+        raise ValueError("a set of runs holds at least one")
+    return runs
 
 
 def _sha256(text: str) -> str:
