@@ -24,6 +24,12 @@ from looplens.collect import (
     TRACE_CLASS,
 )
 from looplens.expectation import Verdict
+from looplens.highlighting import (
+    CodeToHighlight,
+    count_as_highlighted,
+    highlight,
+    highlight_identity,
+)
 from looplens.orderings import OrderingsSeen
 from looplens.page_links import PageLinks
 from looplens.render_block import render_snippet
@@ -111,25 +117,24 @@ class FenceRenderer:
                 f"{self._page}: traced fence '{kwargs['id_value']}' was not collected before "
                 "rendering (is it inside a construct that looplens does not scan?)"
             )
-        # Show the code that ran, even where SuperFences saw an include line it did not expand.
-        code = _highlight(
-            md,
-            traced.snippet.source.rstrip("\n"),
-            _HIGHLIGHT_LANGUAGE[traced.snippet.language],
-            {"title": traced.snippet.filename, **options},
-            classes=[name for name in classes if name not in _FENCE_ONLY_CLASSES],
-            id_value="",
-            attrs={},
-        )
         self._rendered.add(traced.snippet.id)
+        # Show the code that ran, even where SuperFences saw an include line it did not expand.
+        code = CodeToHighlight(
+            source=traced.snippet.source.rstrip("\n"),
+            language=_HIGHLIGHT_LANGUAGE[traced.snippet.language],
+            title=traced.snippet.filename,
+            options=tuple(sorted((str(name), str(value)) for name, value in options.items())),
+            classes=tuple(name for name in classes if name not in _FENCE_ONLY_CLASSES),
+        )
         glossary_url = self._links.glossary
         share_url = self._links.share_url(traced.snippet.id)
+        links = f"{glossary_url}\0{share_url}"
 
-        def draw() -> str:
+        def draw(code_html: str) -> str:
             return render_snippet(
                 traced.snippet,
                 traced.trace,
-                code,
+                code_html,
                 traced.verdict,
                 traced.orderings,
                 traced.schedules,
@@ -138,12 +143,20 @@ class FenceRenderer:
             )
 
         if self._cache is None or traced.digest is None:
-            return draw()
-        key = render_key(traced.digest, traced.snippet, code, f"{glossary_url}\0{share_url}")
-        block = self._cache.get_rendered(key)
-        if block is None:
-            block = draw()
-            self._cache.put_rendered(key, block)
+            return draw(highlight(md, code))
+        identity = highlight_identity(md, code)
+        if identity is not None:
+            key = render_key(traced.digest, traced.snippet, identity, links)
+            block = self._cache.get_rendered(key)
+            if block is not None:
+                count_as_highlighted(md)
+                return block
+            block = draw(highlight(md, code))
+        else:
+            code_html = highlight(md, code)
+            key = render_key(traced.digest, traced.snippet, code_html, links)
+            block = self._cache.get_rendered(key) or draw(code_html)
+        self._cache.put_rendered(key, block)
         return block
 
 

@@ -1,8 +1,9 @@
 """Names of rendered runs: the run's block is drawn once and looked up by later builds.
 
 Drawing a block (table, diagram, player) is most of what a warm build adds to a plain one, and
-it is a pure function of the trace's content, the fence as written, the block's highlighted code,
-its links and the renderers' own code. A key covering all five never names a stale block.
+it is a pure function of the trace's content, the fence as written, the block's highlighted code
+(named by what decides it, see highlighting.highlight_identity, or else given whole), its links
+and the renderers' own code. A key covering all five never names a stale block.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ def renderer_digest() -> str:
     return digest.hexdigest()
 
 
-def render_key(trace_content: str, snippet: Snippet, code_html: str, links: str) -> str:
+def render_key(trace_content: str, snippet: Snippet, code: str, links: str) -> str:
     """The name of a block drawn from the trace whose content has the digest `trace_content`;
-    the snippet's fields (its id, its expectation), its highlighted code and the links it holds
-    (relative to its page) are part of it."""
-    parts = (renderer_digest(), trace_content, repr(snippet), code_html, links)
+    the snippet's fields (its id, its expectation), its highlighted code (or what decides it) and
+    the links it holds (relative to its page) are part of it."""
+    parts = (renderer_digest(), trace_content, repr(snippet), code, links)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
