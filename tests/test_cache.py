@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import shutil
 import threading
 from pathlib import Path
 
@@ -254,3 +255,30 @@ def test_the_tracer_digest_covers_every_module_the_tracer_imports(tracer: str) -
     covered = {file.relative_to(package).as_posix() for file in run.tracer_files(language)}
     imported = {f"{name.replace('.', '/')}.py" for name in seen}
     assert imported - covered == set()
+
+
+def test_each_build_reads_the_tracers_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mkdocs serve` watches the tracers and rebuilds in the same process: the rebuild's pool
+    must see an edited tracer, or every snippet would keep its trace from the old one."""
+    copy = tmp_path / "looplens"
+    shutil.copytree(run.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(run, "PACKAGE", copy)
+    javascript = a_snippet()
+    python = Snippet("py", "python", "py.py", 'print("hi")\n', "docs/page.md", 3)
+
+    def digests() -> tuple[str, str]:
+        pool = TracePool()
+        try:
+            return pool.digest(javascript), pool.digest(python)
+        finally:
+            pool.close()
+
+    before = digests()
+    assert digests() == before
+    preload = copy / "tracers" / "node" / "preload.cjs"
+    preload.write_text(preload.read_text() + "\n// edited\n")
+    after = digests()
+    assert after[0] != before[0]
+    assert after[1] == before[1], "an edit to the Node tracer leaves Python's traces alone"

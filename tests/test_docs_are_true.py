@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pytest
+import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from looplens.collect import iter_fences
+from looplens.plugin import LooplensConfig
 from looplens.trace import JS_QUEUES, PYTHON_QUEUES
 
 PROJECT = Path(__file__).parent.parent
@@ -65,6 +66,30 @@ def test_the_guide_shows_the_real_message_of_a_wrong_expectation(
     assert documented == f"WARNING -  {record.getMessage()}"
 
 
+def table_rows(heading: str) -> list[list[str]]:
+    """The cells of the guide's tables whose header row starts with `heading`, without their
+    header and rule rows."""
+    rows, inside = [], False
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith(f"| {heading} |"):
+            inside = True
+        elif not line.startswith("|"):
+            inside = False
+        elif inside and not set(line) <= set("|-: "):
+            rows.append(cells)
+    return rows
+
+
 def test_the_guide_names_every_queue_of_the_vocabulary() -> None:
-    table_queues = re.findall(r"^\| `(\w+)` \|", GUIDE.read_text(encoding="utf-8"), re.MULTILINE)
+    table_queues = [row[0].strip("`") for row in table_rows("queue")]
     assert table_queues == [*JS_QUEUES, *PYTHON_QUEUES]
+
+
+def test_the_guide_lists_every_plugin_setting_with_its_default() -> None:
+    """The settings table is written by hand: a setting added, renamed or given a new default
+    must show up here before the guide can mislead anyone."""
+    rows = table_rows("setting")
+    listed = {name.strip("`"): yaml.safe_load(default.strip("`")) for name, default, _ in rows}
+    defaults = {name: option.default for name, option in LooplensConfig._schema}
+    assert listed == defaults

@@ -152,9 +152,13 @@ _SHARED_TRACER_FILES = (
 )
 
 
+#: The folder the tracers' files are read from (a test points it at a copy).
+PACKAGE = Path(__file__).parent
+
+
 def tracer_files(language: str) -> list[Path]:
     """The files whose code produces a language's traces."""
-    package = Path(__file__).parent
+    package = PACKAGE
     patterns = (*_TRACER_FILES[language], *_SHARED_TRACER_FILES)
     found = {file for pattern in patterns for file in package.glob(pattern)}
     return sorted(file for file in found if file.is_file() and "__pycache__" not in file.parts)
@@ -162,8 +166,9 @@ def tracer_files(language: str) -> list[Path]:
 
 @functools.cache
 def tracer_digest(language: str) -> str:
-    """A digest of the code that produces a language's traces: a change to it invalidates them."""
-    package = Path(__file__).parent
+    """A digest of the code that produces a language's traces: a change to it invalidates them.
+    Read once per build (TracePool clears it), not once per snippet."""
+    package = PACKAGE
     digest = hashlib.sha256()
     for file in tracer_files(language):
         digest.update(file.relative_to(package).as_posix().encode() + b"\0")
@@ -188,6 +193,9 @@ class TracePool:
         cache: TraceCache | None = None,
         runs: int = 1,
     ) -> None:
+        # One pool serves one build: a tracer edited under `mkdocs serve` (which watches them)
+        # must change the next build's digests, so that its snippets run again.
+        tracer_digest.cache_clear()
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency or default_concurrency(), thread_name_prefix="looplens"
         )
