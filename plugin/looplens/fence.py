@@ -145,18 +145,15 @@ class FenceRenderer:
         if self._cache is None or traced.digest is None:
             return draw(highlight(md, code))
         identity = highlight_identity(md, code)
-        if identity is not None:
-            key = render_key(traced.digest, traced.snippet, identity, links)
-            block = self._cache.get_rendered(key)
-            if block is not None:
-                count_as_highlighted(md)
-                return block
-            block = draw(highlight(md, code))
-        else:
-            code_html = highlight(md, code)
-            key = render_key(traced.digest, traced.snippet, code_html, links)
-            block = self._cache.get_rendered(key) or draw(code_html)
-        self._cache.put_rendered(key, block)
+        # Without settings to name it by, the highlighted code itself names the block.
+        code_html = highlight(md, code) if identity is None else None
+        key = render_key(traced.digest, traced.snippet, identity or code_html or "", links)
+        block = self._cache.get_rendered(key)
+        if block is None:
+            block = draw(code_html if code_html is not None else highlight(md, code))
+            self._cache.put_rendered(key, block)
+        elif code_html is None:
+            count_as_highlighted(md)
         return block
 
 
