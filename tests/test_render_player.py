@@ -50,24 +50,32 @@ def test_printed_markup_stays_text_in_the_embedded_trace() -> None:
     assert json.loads(str(player["data-trace"]))["lines"] == [[evil, "stdout"]]
 
 
-def test_the_code_is_one_numbered_element_per_line() -> None:
+def code_lines(player_html: str) -> list[str]:
+    """The player's code, one entry of highlighted markup per line, as the page carries it."""
+    player = BeautifulSoup(player_html, "html.parser").select_one(".looplens-player")
+    assert player is not None
+    lines = json.loads(str(player["data-code"]))
+    assert isinstance(lines, list)
+    return [str(line) for line in lines]
+
+
+def test_the_code_is_one_balanced_entry_per_line_and_no_markup_of_its_own() -> None:
     source = "const s = `a\nb`;\nconsole.log(s);\n"
-    soup = BeautifulSoup(render_player(source, trace()), "html.parser")
-    lines = soup.select(".looplens-line")
-    assert [line["data-line"] for line in lines] == ["1", "2", "3"]
+    player_html = render_player(source, trace())
+    lines = code_lines(player_html)
     # a token spanning two lines is split into balanced halves, one in each line
-    assert [line.get_text() for line in lines] == ["const s = `a", "b`;", "console.log(s);"]
+    texts = [BeautifulSoup(line, "html.parser").get_text() for line in lines]
+    assert texts == ["const s = `a", "b`;", "console.log(s);"]
+    assert all(str(BeautifulSoup(line, "html.parser")) == line for line in lines)
+    # The page's code block is the one the search index reads; the player draws its copy.
+    assert BeautifulSoup(player_html, "html.parser").select("code, span") == []
 
 
 def test_the_blocks_own_highlighted_lines_are_reused_when_they_fit() -> None:
     code_html = (
         '<div class="highlight"><pre><span></span><code><b>one</b>\n<i>two</i>\n</code></pre></div>'
     )
-    player = BeautifulSoup(render_player("a\nb\n", trace(), code_html), "html.parser")
-    assert [str(line) for line in player.select(".looplens-line > *")] == [
-        "<b>one</b>",
-        "<i>two</i>",
-    ]
+    assert code_lines(render_player("a\nb\n", trace(), code_html)) == ["<b>one</b>", "<i>two</i>"]
     # Another layout (or another number of lines): the code is highlighted again.
-    player = BeautifulSoup(render_player("a\nb\nc\n", trace(), code_html), "html.parser")
-    assert [line.get_text() for line in player.select(".looplens-line")] == ["a", "b", "c"]
+    lines = code_lines(render_player("a\nb\nc\n", trace(), code_html))
+    assert [BeautifulSoup(line, "html.parser").get_text() for line in lines] == ["a", "b", "c"]

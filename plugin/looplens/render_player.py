@@ -1,9 +1,13 @@
-"""The step-through player's tab: the trace as compact JSON, and the code as numbered lines.
+"""The step-through player's tab: the trace as compact JSON, and the code's highlighted lines.
 
 The player (assets/looplens-player.js) derives every frame from the embedded events, so this module
 only hands over what the Trace says, never a frame of its own. The code is highlighted here, one
-element per line, because the page's own code block has no per-line markup unless the site happens
+entry per line, because the page's own code block has no per-line markup unless the site happens
 to enable pymdownx.highlight's line spans.
+
+Both travel in attributes, and the player draws its code from them: as markup, a second copy of
+every snippet's code would double what Material's search parser reads of a page (the largest cost
+a warm build adds to a plain one), for a view that works only with JavaScript anyway.
 """
 
 from __future__ import annotations
@@ -81,16 +85,14 @@ _CODE = re.compile(r"<code>(?P<lines>.*?)</code></pre>", re.DOTALL)
 
 def render_player(source: str, trace: Trace, code_html: str = "") -> str:
     """The player's tab; `code_html`, the block's highlighted code, is reused when it can be."""
-    lines = "".join(
-        f'<span class="looplens-line" data-line="{number}">{html}</span>\n'
-        for number, html in enumerate(_highlighted_lines(source, trace.language, code_html), 1)
-    )
     data = json.dumps(player_data(trace), ensure_ascii=False, separators=(",", ":"))
-    # An attribute, not a <script type="application/json">: Material's instant navigation re-runs
+    lines = _highlighted_lines(source, trace.language, code_html)
+    code = json.dumps(lines, ensure_ascii=False, separators=(",", ":"))
+    # Attributes, not a <script type="application/json">: Material's instant navigation re-runs
     # every script of the new page as JavaScript (it copies the text but not the type).
     return (
-        f'<div class="looplens-player" data-trace="{escape(data, quote=True)}">'
-        f'<div class="highlight"><pre><code>{lines}</code></pre></div>'
+        f'<div class="looplens-player" data-trace="{escape(data, quote=True)}"'
+        f' data-code="{escape(code, quote=True)}">'
         '<p class="looplens-empty looplens-player-fallback">'
         "Stepping through the run needs JavaScript.</p>"
         "</div>"

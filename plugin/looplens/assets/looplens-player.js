@@ -14,6 +14,23 @@
     return cb[1] + (cb[2] ? " · line " + cb[2] : "") + (cb[4] ? " · " + cb[4] : "");
   }
 
+  // The snippet's code, one numbered element per line. Each entry is Pygments' markup of one
+  // line as the build wrote it, balanced on its own (render_player.py).
+  function codeView(lines) {
+    var box = el("div", "highlight"), pre = el("pre"), code = el("code"), numbered = [];
+    lines.forEach(function (markup, index) {
+      var line = el("span", "looplens-line");
+      line.dataset.line = String(index + 1);
+      line.innerHTML = markup;
+      numbered.push(line);
+      code.appendChild(line);
+      code.appendChild(document.createTextNode("\n"));
+    });
+    pre.appendChild(code);
+    box.appendChild(pre);
+    return { box: box, lines: numbered };
+  }
+
   function mount(root) {
     var data = JSON.parse(root.dataset.trace);
     var events = data.events, callbacks = data.callbacks;
@@ -22,8 +39,9 @@
       fallback.textContent = "This run recorded no events to step through.";
       return;
     }
-    fallback.remove();
-    var codeLines = root.querySelectorAll(".looplens-line");
+    var view = codeView(JSON.parse(root.dataset.code));
+    fallback.replaceWith(view.box);
+    var codeLines = view.lines;
 
     var bar = el("div", "looplens-player-bar");
     var buttons = {};
