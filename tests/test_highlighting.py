@@ -4,13 +4,16 @@ build that highlights every fence makes, whatever the highlighter's settings."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+import looplens.fence
 import looplens.highlighting
 from looplens.cache import TraceCache
+from looplens.highlighting import CodeToHighlight
 
 CONFIG = """\
 site_name: highlighting
@@ -28,6 +31,7 @@ plugins:
 
 #: Line anchors are named by the page's count of highlighted blocks: a plain fence between two
 #: traced ones, and a traced fence with options of its own, show whether the count stays right.
+#: A title in HTML mode is put aside in the page's stash and named by its place there.
 PAGE = """\
 # Highlighting
 
@@ -48,10 +52,27 @@ console.log("now");
 ```python {#third .trace}
 print("three")
 ```
+
+```js {#fourth .trace title="<em>fourth</em>.js" title_mode="html"}
+console.log("four");
+```
 """
 
 ANCHORED = "      anchor_linenums: true\n      line_spans: __span\n      linenums: true"
 PLAIN = "      linenums: false"
+
+
+def count_highlighting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The traced fences highlighted from now on, by the first line of their code."""
+    highlighted: list[str] = []
+    real = looplens.highlighting.highlight
+
+    def counted(md: Any, code: CodeToHighlight) -> str:
+        highlighted.append(code.source.splitlines()[0])
+        return real(md, code)
+
+    monkeypatch.setattr(looplens.fence, "highlight", counted)
+    return highlighted
 
 
 def build_page(root: Path, *, highlight: str, cache: bool = True) -> str:
@@ -63,16 +84,21 @@ def build_page(root: Path, *, highlight: str, cache: bool = True) -> str:
     return (root / "site" / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_warm_build_gives_the_page_a_build_without_the_cache_gives(tmp_path: Path) -> None:
+def test_a_warm_build_gives_the_page_a_build_without_the_cache_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     uncached = build_page(tmp_path / "uncached", highlight=ANCHORED, cache=False)
     cold = build_page(tmp_path / "cached", highlight=ANCHORED)
+    highlighted = count_highlighting(monkeypatch)
     warm = build_page(tmp_path / "cached", highlight=ANCHORED)
     assert "__codelineno-2-1" in uncached, "the traced fence after a plain one counts it"
     assert 'class="hll"' in uncached, "the fence's own option reaches the highlighter"
+    assert "<em>fourth</em>.js" in uncached
     assert cold == uncached
     assert warm == uncached
-    assert mark_drawn_blocks(tmp_path / "cached") == 3
-    assert build_page(tmp_path / "cached", highlight=ANCHORED).count("REUSED") == 3
+    assert highlighted == ['console.log("four");'], "only the stashed title is highlighted again"
+    assert mark_drawn_blocks(tmp_path / "cached") == 4
+    assert build_page(tmp_path / "cached", highlight=ANCHORED).count("REUSED") == 4
 
 
 def test_a_changed_highlighter_setting_redraws_the_block(tmp_path: Path) -> None:
@@ -93,10 +119,12 @@ def test_without_readable_settings_the_highlighted_code_names_the_block(
     )
     uncached = build_page(tmp_path / "uncached", highlight=ANCHORED, cache=False)
     cold = build_page(tmp_path / "cached", highlight=ANCHORED)
+    highlighted = count_highlighting(monkeypatch)
     warm = build_page(tmp_path / "cached", highlight=ANCHORED)
     assert cold == warm == uncached
-    assert mark_drawn_blocks(tmp_path / "cached") == 3
-    assert build_page(tmp_path / "cached", highlight=ANCHORED).count("REUSED") == 3
+    assert len(highlighted) == 4
+    assert mark_drawn_blocks(tmp_path / "cached") == 4
+    assert build_page(tmp_path / "cached", highlight=ANCHORED).count("REUSED") == 4
 
 
 def mark_drawn_blocks(root: Path) -> int:

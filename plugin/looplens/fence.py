@@ -29,6 +29,7 @@ from looplens.highlighting import (
     count_as_highlighted,
     highlight,
     highlight_identity,
+    stash_size,
 )
 from looplens.orderings import OrderingsSeen
 from looplens.page_links import PageLinks
@@ -145,15 +146,24 @@ class FenceRenderer:
         if self._cache is None or traced.digest is None:
             return draw(highlight(md, code))
         identity = highlight_identity(md, code)
-        # Without settings to name it by, the highlighted code itself names the block.
-        code_html = highlight(md, code) if identity is None else None
-        key = render_key(traced.digest, traced.snippet, identity or code_html or "", links)
-        block = self._cache.get_rendered(key)
+        if identity is not None:
+            block = self._cache.get_rendered(
+                render_key(traced.digest, traced.snippet, identity, links)
+            )
+            if block is not None:
+                count_as_highlighted(md)
+                return block
+        stashed = stash_size(md)
+        code_html = highlight(md, code)
+        # Highlighting that stashed part of its output (a title in HTML mode) refers to this page's
+        # stash by position: only the highlighted code itself, placeholders and all, can name it.
+        untouched = stashed is not None and stash_size(md) == stashed
+        name = identity if identity is not None and untouched else None
+        key = render_key(traced.digest, traced.snippet, name or code_html, links)
+        block = None if name else self._cache.get_rendered(key)
         if block is None:
-            block = draw(code_html if code_html is not None else highlight(md, code))
+            block = draw(code_html)
             self._cache.put_rendered(key, block)
-        elif code_html is None:
-            count_as_highlighted(md)
         return block
 
 

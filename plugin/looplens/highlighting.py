@@ -88,6 +88,13 @@ def count_as_highlighted(md: Any) -> None:
     md.preprocessors["fenced_code_block"].highlight_ext.pygments_code_block += 1
 
 
+def stash_size(md: Any) -> int | None:
+    """How many pieces of raw HTML the page has put aside (Markdown numbers placeholders by it);
+    None when this Markdown does not say."""
+    size = getattr(getattr(md, "htmlStash", None), "html_counter", None)
+    return size if isinstance(size, int) else None
+
+
 def _page_settings(md: Any) -> str | None:
     # One Markdown instance converts one page: its settings are read once for all its fences.
     if md not in _SETTINGS_BY_CONVERTER:
@@ -106,10 +113,17 @@ def _read_settings(md: Any) -> str | None:
         highlighter = preprocessor.highlighter
         configs = sorted(extension.get_pymdownx_highlight_settings().items())
         int(extension.pygments_code_block)
-    except (AttributeError, KeyError, TypeError, ValueError):
+        versions = _versions()
+    except (
+        AttributeError,
+        KeyError,
+        TypeError,
+        ValueError,
+        importlib.metadata.PackageNotFoundError,
+    ):
         return None
     kind = f"{highlighter.__module__}.{highlighter.__qualname__}"
-    return repr((_versions(), kind, values, configs))
+    return repr((versions, kind, values, configs))
 
 
 @functools.cache
