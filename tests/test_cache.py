@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -257,14 +258,24 @@ def test_the_tracer_digest_covers_every_module_the_tracer_imports(tracer: str) -
     assert imported - covered == set()
 
 
-def test_each_build_reads_the_tracers_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`mkdocs serve` watches the tracers and rebuilds in the same process: the rebuild's pool
-    must see an edited tracer, or every snippet would keep its trace from the old one."""
+@pytest.fixture
+def tracer_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The package's files copied, and the tracer digests read from the copy while the test
+    runs; afterwards they are read from the package again."""
     copy = tmp_path / "looplens"
     shutil.copytree(run.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(run, "PACKAGE", copy)
+    forget_tracer_digests = [run._loaded_code_digest.cache_clear, run.reread_tracers]
+    for forget in forget_tracer_digests:
+        forget()
+    yield copy
+    for forget in forget_tracer_digests:
+        forget()
+
+
+def test_each_build_reads_the_tracers_again(tracer_copy: Path) -> None:
+    """`mkdocs serve` watches the tracers and rebuilds in the same process: the rebuild's pool
+    must see an edited tracer, or every snippet would keep its trace from the old one."""
     javascript = a_snippet()
     python = Snippet("py", "python", "py.py", 'print("hi")\n', "docs/page.md", 3)
 
@@ -277,8 +288,25 @@ def test_each_build_reads_the_tracers_again(
 
     before = digests()
     assert digests() == before
-    preload = copy / "tracers" / "node" / "preload.cjs"
+    preload = tracer_copy / "tracers" / "node" / "preload.cjs"
     preload.write_text(preload.read_text() + "\n// edited\n")
     after = digests()
     assert after[0] != before[0]
     assert after[1] == before[1], "an edit to the Node tracer leaves Python's traces alone"
+
+
+def test_the_modules_a_build_runs_are_named_as_they_were_loaded(tracer_copy: Path) -> None:
+    """The plugin's own modules are not reloaded by `mkdocs serve`: an edit to one must not
+    rename the traces that the code still loaded goes on making."""
+    pool = TracePool()
+    before = pool.digest(a_snippet())
+    pool.close()
+    module = tracer_copy / "node_tracer.py"
+    module.write_text(module.read_text() + "\n# edited\n")
+    pool = TracePool()
+    assert pool.digest(a_snippet()) == before
+    pool.close()
+    run._loaded_code_digest.cache_clear()  # what a new process does
+    pool = TracePool()
+    assert pool.digest(a_snippet()) != before
+    pool.close()

@@ -93,3 +93,7 @@ def test_the_guide_lists_every_plugin_setting_with_its_default() -> None:
     listed = {name.strip("`"): yaml.safe_load(default.strip("`")) for name, default, _ in rows}
     defaults = {name: option.default for name, option in LooplensConfig._schema}
     assert listed == defaults
+    # `true` would equal 1 and `10` would equal 10.0: the kinds must match too.
+    assert {name: type(value) for name, value in listed.items()} == {
+        name: type(value) for name, value in defaults.items()
+    }

@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -164,14 +164,41 @@ def tracer_files(language: str) -> list[Path]:
     return sorted(file for file in found if file.is_file() and "__pycache__" not in file.parts)
 
 
-@functools.cache
 def tracer_digest(language: str) -> str:
-    """A digest of the code that produces a language's traces: a change to it invalidates them.
-    Read once per build (TracePool clears it), not once per snippet."""
-    package = PACKAGE
+    """A digest of the code that produces a language's traces: a change to it invalidates them."""
+    parts = f"{_loaded_code_digest(language)}\0{_spawned_code_digest(language)}"
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def reread_tracers() -> None:
+    """Read the tracers' files again at the next digest: a build starts (under `mkdocs serve`,
+    which watches them, an edit to one must reach the next build)."""
+    _spawned_code_digest.cache_clear()
+
+
+@functools.cache
+def _loaded_code_digest(language: str) -> str:
+    # The plugin's modules run in this process, and `mkdocs serve` never reloads them: read once,
+    # this names the code that runs. Read again after an edit, it would keep the old code's
+    # traces under the new code's name.
+    return _files_digest(file for file in tracer_files(language) if not _spawned(file))
+
+
+@functools.cache
+def _spawned_code_digest(language: str) -> str:
+    # The tracers proper run inside each snippet's process: an edit reaches the next run. Read
+    # once per build, not once per snippet.
+    return _files_digest(file for file in tracer_files(language) if _spawned(file))
+
+
+def _spawned(file: Path) -> bool:
+    return file.relative_to(PACKAGE).parts[0] == "tracers"
+
+
+def _files_digest(files: Iterable[Path]) -> str:
     digest = hashlib.sha256()
-    for file in tracer_files(language):
-        digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+    for file in files:
+        digest.update(file.relative_to(PACKAGE).as_posix().encode() + b"\0")
         digest.update(file.read_bytes())
     return digest.hexdigest()
 
@@ -193,9 +220,7 @@ class TracePool:
         cache: TraceCache | None = None,
         runs: int = 1,
     ) -> None:
-        # One pool serves one build: a tracer edited under `mkdocs serve` (which watches them)
-        # must change the next build's digests, so that its snippets run again.
-        tracer_digest.cache_clear()
+        reread_tracers()  # one pool serves one build
         self._executor = ThreadPoolExecutor(
             max_workers=concurrency or default_concurrency(), thread_name_prefix="looplens"
         )
