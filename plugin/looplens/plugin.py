@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from looplens.collect import MAX_RUNS, collect_snippets
 from looplens.errors import LooplensError
 from looplens.fence import FenceRenderer, TracedSnippet
 from looplens.limits import Limits, parse_size
-from looplens.orderings import judge
+from looplens.orderings import Judgement, judge
 from looplens.page_links import SHARE_META_KEY, page_links
 from looplens.render_predict import check_predictable
 from looplens.run import DEFAULT_TIMEOUT_S, TracePool
@@ -81,8 +82,17 @@ def _heading_ids(items: list[AnchorLink]) -> set[str]:
     }
 
 
+@functools.cache
+def _docs_folder(docs_dir: str, project: Path) -> str:
+    # Asked for each page, twice: paths are slow to make by the hundred.
+    docs = Path(docs_dir)
+    return (docs.relative_to(project) if docs.is_relative_to(project) else docs).as_posix()
+
+
 def _shared_id(markdown: str) -> str | None:
     """The id a generated share page explains, from its front matter; None for other pages."""
+    if SHARE_META_KEY not in markdown:
+        return None  # most pages: not worth parsing their front matter for it
     _, meta = get_data(markdown)
     value = meta.get(SHARE_META_KEY)
     return str(value) if value is not None else None
@@ -110,6 +120,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._project = Path.cwd()
         self._started = 0.0
         self._collected: dict[tuple[str, str], list[Snippet]] = {}
+        self._judgements: dict[Snippet, Judgement] = {}
         #: Snippet id → the snippet as its article wrote it (share pages repeat it).
         self._in_articles: dict[str, Snippet] = {}
 
@@ -153,6 +164,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         files.append(File.generated(config, _PREDICT_URI, abs_src_path=str(_PREDICT)))
         self._started = time.perf_counter()
         self._collected = {}
+        self._judgements = {}
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
         if not 1 <= self.config.runs <= MAX_RUNS:
             raise PluginError(
@@ -225,6 +237,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pool.close()
         self._pool = None
         self._collected = {}
+        self._judgements = {}
 
     def on_build_error(self, error: Exception) -> None:
         if self._pool is not None:
@@ -261,7 +274,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             runs = self._pool.run_set(snippet)
         except LooplensError as error:
             raise PluginError(str(error)) from error
-        judgement = judge(snippet, runs)
+        # A share page repeats its article's fence: judged once (both wait on the same runs).
+        judgement = self._judgements.get(snippet) or judge(snippet, runs)
+        self._judgements[snippet] = judgement
         if judgement.verdict is not None and snippet.measured:
             # A measured figure can miss its mark on a loaded machine; keeping that run would
             # fail every later build with the same figures instead of measuring again.
@@ -283,7 +298,5 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
 
     def _page_path(self, config: MkDocsConfig, src_uri: str) -> str:
         # Messages name pages from the project folder ("docs/a.md"), as a contributor sees them.
-        docs = Path(config.docs_dir)
-        if docs.is_relative_to(self._project):
-            docs = docs.relative_to(self._project)
-        return (docs / src_uri).as_posix()
+        folder = _docs_folder(config.docs_dir, self._project)
+        return src_uri if folder == "." else f"{folder}/{src_uri}"
