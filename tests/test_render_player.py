@@ -41,7 +41,8 @@ def test_a_callback_off_the_main_thread_names_its_thread() -> None:
 
 
 def test_printed_markup_stays_text_in_the_embedded_trace() -> None:
-    evil = '"></div><script>alert(1)</script> & <!--'
+    # Either quote, a tag, a reference that must stay as written, a comment's start.
+    evil = "'\"></div><script>alert(1)</script> &amp; & <!--"
     printed = replace(trace(), lines=(PrintedLine(evil, "stdout", "sync", None, 0),))
     soup = BeautifulSoup(render_player(SOURCE, printed), "html.parser")
     assert soup.select("script") == []

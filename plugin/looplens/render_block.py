@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from looplens.expectation import Verdict
+from looplens.html_text import text
 from looplens.orderings import OrderingsSeen, threads_interleave
 from looplens.render_mermaid import render_mermaid
 from looplens.render_orderings import render_orderings
@@ -38,7 +39,7 @@ def render_snippet(
         ("Output", render_table(trace)),
         (
             "Sequence diagram",
-            f'<pre class="mermaid"><code>{escape(render_mermaid(trace))}</code></pre>',
+            f'<pre class="mermaid"><code>{text(render_mermaid(trace))}</code></pre>',
         ),
         ("Step through", render_player(snippet.source, trace, code_html)),
     ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from html import escape
 from typing import Any
 
 from pygments import highlight
@@ -23,6 +22,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 
+from looplens.html_text import attribute
 from looplens.trace import MAIN_THREAD, QUEUES, Trace
 
 _LEXER = {"javascript": "js", "python": "python"}
@@ -91,8 +91,7 @@ def render_player(source: str, trace: Trace, code_html: str = "") -> str:
     # Attributes, not a <script type="application/json">: Material's instant navigation re-runs
     # every script of the new page as JavaScript (it copies the text but not the type).
     return (
-        f'<div class="looplens-player" data-trace="{escape(data, quote=True)}"'
-        f' data-code="{escape(code, quote=True)}">'
+        f'<div class="looplens-player" data-trace={attribute(data)} data-code={attribute(code)}>'
         '<p class="looplens-empty looplens-player-fallback">'
         "Stepping through the run needs JavaScript.</p>"
         "</div>"

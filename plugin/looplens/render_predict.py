@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from html import escape
 from typing import Any
 
 from looplens.errors import SnippetError
+from looplens.html_text import attribute
 from looplens.render_table import scheduled_by
 from looplens.snippet import Snippet
 from looplens.trace import Trace
@@ -92,4 +92,4 @@ def predict_attribute(snippet: Snippet, trace: Trace, glossary_url: str | None) 
     data = json.dumps(
         predict_data(snippet, trace, glossary_url), ensure_ascii=False, separators=(",", ":")
     )
-    return f' data-looplens-predict="{escape(data, quote=True)}"'
+    return f" data-looplens-predict={attribute(data)}"
