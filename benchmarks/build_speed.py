@@ -79,6 +79,7 @@ markdown_extensions:
   - pymdownx.tabbed:
       alternate_style: true
 plugins:
+  - search  # Material's: it reads every page a build writes, runs included
   - looplens:
       enabled: {enabled}
       cache_dir: cache
