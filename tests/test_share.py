@@ -253,3 +253,21 @@ def test_without_a_site_url_no_image_is_promised(
     assert card is not None and card["content"] == "summary"
     title = page.select_one('meta[property="og:title"]')
     assert title is not None and title["content"] == "Which comes first? — Timers and promises"
+
+
+def test_with_tracing_off_there_are_no_share_pages_and_links_to_snippets_hold(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A share page says its output was printed by a real run: with tracing off, no run was.
+    The articles' links to their snippets (#first) reach the plain code blocks, which keep the
+    ids, and a strict build passes."""
+    config = make_site(tmp_path)
+    config.write_text(
+        config.read_text().replace("  - looplens\n", "  - looplens:\n      enabled: false\n")
+    )
+    build_logged(config, caplog)
+    assert not (tmp_path / "site" / "explain").exists()
+    article = BeautifulSoup(
+        (tmp_path / "site" / "node" / "timers" / "index.html").read_text(), "html.parser"
+    )
+    assert article.select_one("#first") is not None

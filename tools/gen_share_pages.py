@@ -9,11 +9,12 @@ from __future__ import annotations
 import mkdocs_gen_files
 from mkdocs_gen_files.editor import FilesEditor
 
-from looplens.share import write_share_pages
+from looplens.share import tracing_is_on, write_share_pages
 
 editor = FilesEditor.current()
-write_share_pages(
-    ((file.src_uri, file.content_string) for file in editor.files.documentation_pages()),
-    mkdocs_gen_files.open,
-    mkdocs_gen_files.set_edit_path,
-)
+if tracing_is_on(editor.config):
+    write_share_pages(
+        ((file.src_uri, file.content_string) for file in editor.files.documentation_pages()),
+        mkdocs_gen_files.open,
+        mkdocs_gen_files.set_edit_path,
+    )

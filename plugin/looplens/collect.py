@@ -94,6 +94,13 @@ def iter_fences(markdown: str) -> Iterator[Fence]:
         index = end + 1
 
 
+def traced_fence_ids(markdown: str) -> set[str]:
+    """The ids of a page's traced fences, read without checking the fences."""
+    return {
+        fence.id for fence in iter_fences(markdown) if fence.id and TRACE_CLASS in fence.classes
+    }
+
+
 def collect_snippets(markdown: str, page: str, include_roots: Sequence[Path]) -> list[Snippet]:
     """The traced snippets of one page, each with its expectation; raises SnippetError."""
     snippets: list[Snippet] = []

@@ -19,7 +19,7 @@ from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils.meta import get_data
 
 from looplens.cache import TraceCache
-from looplens.collect import MAX_RUNS, collect_snippets
+from looplens.collect import MAX_RUNS, collect_snippets, traced_fence_ids
 from looplens.errors import LooplensError
 from looplens.fence import FenceRenderer, TracedSnippet
 from looplens.limits import Limits, parse_size
@@ -214,6 +214,11 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
     ) -> str | None:
         # MkDocs validates links to anchors from the HTML it sees before SuperFences' output is
         # put back, so it cannot see the snippets' ids: declare them.
+        if not self.config.enabled:
+            # Tracing off, a traced fence is a plain code block that SuperFences gives its id.
+            if page.present_anchor_ids is not None:
+                page.present_anchor_ids |= traced_fence_ids(page.markdown or "")
+            return html
         rendered = self._renderer.anchor_ids()
         if page.present_anchor_ids is not None:
             page.present_anchor_ids |= rendered

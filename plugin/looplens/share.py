@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.utils.meta import get_data
 
 from looplens.collect import TRACE_CLASS, Fence, expectations_following, iter_fences
@@ -55,6 +56,13 @@ def share_pages(pages: Iterable[tuple[str, str]]) -> list[SharePage]:
             continue
         found.extend(_pages_of_article(src_uri, markdown))
     return found
+
+
+def tracing_is_on(config: MkDocsConfig) -> bool:
+    """Whether the site traces its snippets: a share page says its output was printed by a real
+    run, which is true only then."""
+    plugin = config.plugins.get("looplens")
+    return plugin is not None and bool(plugin.config.enabled)
 
 
 def write_share_pages(
