@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check plugin tests benchmarks tools
+	$(BIN)/ruff format --check plugin tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest
 
