@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from looplens.collect import collect_snippets, iter_fences
+from looplens.collect import collect_snippets, iter_fences, traced_fence_ids
 from looplens.errors import SnippetError
 from looplens.snippet import ExpectedLine
 
@@ -181,3 +181,12 @@ def test_runs_is_capped_and_a_nondeterministic_snippet_is_no_question() -> None:
     both += "\n```text {.expect}\na\nb\n```\n\n```text {.expect}\nb\na\n```\n"
     with pytest.raises(SnippetError, match=r"docs/page.md:1: snippet 'q': a \.nondeterministic"):
         collect(both)
+
+
+def test_the_ids_of_traced_fences_are_those_of_closed_traced_fences() -> None:
+    page = (
+        '```js {#plain}\nconsole.log("not traced");\n```\n\n'
+        '```js {#traced .trace}\nconsole.log("traced");\n```\n\n'
+        '```js {#unclosed .trace}\nconsole.log("the page ends first");\n'
+    )
+    assert traced_fence_ids(page) == {"traced"}

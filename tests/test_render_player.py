@@ -80,3 +80,24 @@ def test_the_blocks_own_highlighted_lines_are_reused_when_they_fit() -> None:
     # Another layout (or another number of lines): the code is highlighted again.
     lines = code_lines(render_player("a\nb\nc\n", trace(), code_html))
     assert [BeautifulSoup(line, "html.parser").get_text() for line in lines] == ["a", "b", "c"]
+
+
+def test_leading_blank_lines_keep_their_numbers() -> None:
+    """The trace's line numbers count every line of the source, blank ones at the top too."""
+    lines = code_lines(render_player("\n\nconsole.log(1);\n", trace()))
+    assert [BeautifulSoup(line, "html.parser").get_text() for line in lines] == [
+        "",
+        "",
+        "console.log(1);",
+    ]
+
+
+def test_lines_with_ids_of_their_own_are_highlighted_again() -> None:
+    """Line spans or anchors carry ids: the player's copy must not repeat them in the page."""
+    code_html = (
+        '<div class="highlight"><pre><span></span><code><span id="__span-0-1"><b>one</b>\n</span>'
+        '<span id="__span-0-2"><i>two</i>\n</span></code></pre></div>'
+    )
+    lines = code_lines(render_player("a\nb\n", trace(), code_html))
+    assert [BeautifulSoup(line, "html.parser").get_text() for line in lines] == ["a", "b"]
+    assert not any(" id=" in line for line in lines)

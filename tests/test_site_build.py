@@ -144,6 +144,23 @@ def test_without_the_plugin_fences_render_as_plain_code(tmp_path: Path) -> None:
     assert page.select_one("#order") is not None, "the id still anchors the code block"
 
 
+def test_control_characters_a_snippet_prints_show_as_symbols(tmp_path: Path) -> None:
+    """Markdown marks its placeholders with \\x02 and \\x03 and fills any in the finished page;
+    a browser reads CR as a line break, which ends a diagram's message."""
+    config_file = make_site(tmp_path)
+    (tmp_path / "docs" / "index.md").write_text(
+        "# Controls\n\n```js {#controls .trace}\n"
+        'console.log("a\\u0002wzxhzdk:0\\u0003b\\rc");\n```\n'
+    )
+    page = build_site(config_file)
+    [cell] = page.select(".looplens-output tbody td code")
+    assert cell.get_text() == "a\u2402wzxhzdk:0\u2403b\u240dc"
+    diagram = page.select_one("pre.mermaid")
+    assert diagram is not None
+    assert "console: a\u2402wzxhzdk:0\u2403b\u240dc\n" in diagram.get_text()
+    assert page.select(".looplens-output .highlight") == [], "no other block was pulled in"
+
+
 def test_two_builds_give_identical_pages(tmp_path: Path) -> None:
     first = build_site(make_site(tmp_path / "a")).decode()
     second = build_site(make_site(tmp_path / "b")).decode()

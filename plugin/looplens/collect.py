@@ -95,9 +95,12 @@ def iter_fences(markdown: str) -> Iterator[Fence]:
 
 
 def traced_fence_ids(markdown: str) -> set[str]:
-    """The ids of a page's traced fences, read without checking the fences."""
+    """The ids of a page's traced fences, read without checking the fences (an unclosed fence is
+    no code block, and has no id)."""
     return {
-        fence.id for fence in iter_fences(markdown) if fence.id and TRACE_CLASS in fence.classes
+        fence.id
+        for fence in iter_fences(markdown)
+        if fence.id and fence.closed and TRACE_CLASS in fence.classes
     }
 
 

@@ -97,7 +97,7 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
         f"<p>{escape('; '.join(verdict.reasons)).capitalize()}. The run below is what really "
         f"happened: the expectation of <code>{snippet.id}</code> needs fixing, or the "
         "explanation does.</p>"
-        + (f'<pre class="no-copy"><code>{escape(diff)}</code></pre>' if diff else "")
+        + (f'<pre class="no-copy"><code>{text(diff)}</code></pre>' if diff else "")
         + "</div>"
     )
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from looplens.html_text import visible
 from looplens.trace import MAIN_THREAD, Callback, Event, Trace
 
 MAX_MESSAGES = 80
@@ -125,5 +126,5 @@ def _queue(queue: str) -> str:
 
 def _escape(text: str) -> str:
     # Mermaid reads '#…;' as an entity, ';' as the end of a statement, '%%' as a comment or a
-    # directive, and '<' may open HTML.
-    return _UNSAFE.sub(lambda match: _ENTITIES[match.group()], text)
+    # directive, and '<' may open HTML; a line break (CR too) ends a message.
+    return _UNSAFE.sub(lambda match: _ENTITIES[match.group()], visible(text)).replace("\n", " ")

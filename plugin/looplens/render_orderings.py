@@ -7,8 +7,7 @@ marked `data-looplens-measured` for the reproducibility check.
 
 from __future__ import annotations
 
-from html import escape
-
+from looplens.html_text import text
 from looplens.orderings import OrderingsSeen
 from looplens.snippet import Expectation
 
@@ -17,7 +16,7 @@ def render_orderings(orderings: OrderingsSeen) -> str:
     runs = orderings.runs
     items = "".join(
         "<li>"
-        f'<pre class="no-copy"><code>{escape(_written(declared.expectation))}</code></pre>'
+        f'<pre class="no-copy"><code>{text(_written(declared.expectation))}</code></pre>'
         f"<p>{_seen(declared.seen, runs)}"
         + (" · the run drawn below" if position == orderings.shown else "")
         + "</p></li>"

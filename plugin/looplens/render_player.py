@@ -66,7 +66,8 @@ def _highlighted_lines(source: str, language: str, code_html: str) -> list[str]:
     # of a build. Where that code has another layout (line numbers in a table), highlight again.
     count = source.rstrip("\n").count("\n") + 1
     match = _CODE.search(code_html)
-    if match is not None:
+    # Lines with ids of their own (line spans, line anchors) would repeat those ids in the page.
+    if match is not None and ' id="' not in match["lines"]:
         lines = match["lines"].removesuffix("\n").split("\n")
         if len(lines) == count:
             return lines
@@ -77,7 +78,9 @@ def _highlighted_lines(source: str, language: str, code_html: str) -> list[str]:
 @functools.cache
 def _pygments(language: str) -> tuple[Lexer, HtmlFormatter[str]]:
     # Made once: building a formatter and finding a lexer cost more than highlighting a snippet.
-    return get_lexer_by_name(_LEXER[language]), HtmlFormatter(nowrap=True)
+    # stripnl=False: a snippet's leading blank lines count, or the trace's line numbers would
+    # point at the wrong lines.
+    return get_lexer_by_name(_LEXER[language], stripnl=False), HtmlFormatter(nowrap=True)
 
 
 _CODE = re.compile(r"<code>(?P<lines>.*?)</code></pre>", re.DOTALL)

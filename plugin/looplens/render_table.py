@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from looplens.html_text import text
 from looplens.trace import MAIN_THREAD, PrintedLine, Trace
 
 
@@ -59,15 +58,15 @@ def format_time(t: float) -> str:
 
 
 def _row(index: int, line: PrintedLine, trace: Trace, with_threads: bool) -> str:
-    text = escape(line.text) if line.text else '<span class="looplens-empty">(empty line)</span>'
+    printed = text(line.text) if line.text else '<span class="looplens-empty">(empty line)</span>'
     cells = [
         f"{index + 1}",
-        f"<code>{text}</code>",
+        f"<code>{printed}</code>",
         f'<span class="looplens-stream looplens-stream--{line.stream}">{line.stream}</span>',
         f'<span class="looplens-queue looplens-queue--{line.queue}">{line.queue}</span>',
-        escape(scheduled_by(line, trace)),
+        text(scheduled_by(line, trace)),
         format_time(line.t),
     ]
     if with_threads:
-        cells.insert(4, escape(line.thread))
+        cells.insert(4, text(line.thread))
     return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
