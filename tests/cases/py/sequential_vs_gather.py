@@ -12,16 +12,13 @@ async def main() -> None:
     await step("one")
     await step("two")
     await step("three")
-    print(f"sequential: {tenths(time.perf_counter() - start)} s")
+    sequential = time.perf_counter() - start
+    print(f"sequential took 0.3 s or more: {sequential > 0.295}")
     start = time.perf_counter()
     await asyncio.gather(step("four"), step("five"), step("six"))
-    print(f"gather: {tenths(time.perf_counter() - start)} s")
+    print(f"gather took less: {time.perf_counter() - start < sequential}")
 
 
-def tenths(seconds: float) -> str:
-    # Whole tenths, rounded down (and 5 ms early for a timer that fires a hair before its time):
-    # a loaded machine adds tens of milliseconds to real sleeps, which should not change the text.
-    return f"{int(seconds * 10 + 0.05) / 10:.1f}"
-
-
+# What the lines say holds in real time too, however loaded the machine (sleeps never end early,
+# by more than a clock tick): the plain runs the tests compare with print the same.
 asyncio.run(main())
