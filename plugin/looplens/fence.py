@@ -28,6 +28,7 @@ from looplens.highlighting import (
     CodeToHighlight,
     count_as_highlighted,
     highlight,
+    highlight_as_written,
     highlight_identity,
     stash_size,
 )
@@ -111,7 +112,7 @@ class FenceRenderer:
         if EXPECT_CLASS in classes:
             return ""  # the output table shows the checked output in its place
         if TRACE_CLASS not in classes:
-            return _highlight(md, src, language, options, **kwargs)
+            return highlight_as_written(md, src, language, options, **kwargs)
         traced = self._snippets.get(kwargs["id_value"])
         if traced is None:
             raise FenceError(
@@ -172,8 +173,3 @@ def validate(
 ) -> bool:
     # Same rules as SuperFences' own fences, so untraced fences keep every highlight option.
     return bool(highlight_validator(language, inputs, options, attrs, md))
-
-
-def _highlight(md: Any, src: str, language: str, options: dict[str, Any], **kwargs: Any) -> str:
-    highlighter = md.preprocessors["fenced_code_block"]
-    return str(highlighter.highlight(src=src, language=language, options=options, md=md, **kwargs))

@@ -1,4 +1,4 @@
-"""Highlighting a traced fence's code through SuperFences, and naming the result without doing it.
+"""Highlighting code through SuperFences, and naming a traced fence's result without doing it.
 
 A traced fence's drawn block holds its highlighted code, and highlighting (Pygments) is the
 largest cost of rendering a fence: as large as looking up the rest of the block. A warm build
@@ -58,9 +58,8 @@ class CodeToHighlight:
 
 
 def highlight(md: Any, code: CodeToHighlight) -> str:
-    highlighter = md.preprocessors["fenced_code_block"]
     return str(
-        highlighter.highlight(
+        _superfences(md).highlight(
             src=code.source,
             language=code.language,
             options={"title": code.title, **dict(code.options)},
@@ -72,20 +71,29 @@ def highlight(md: Any, code: CodeToHighlight) -> str:
     )
 
 
+def highlight_as_written(
+    md: Any, src: str, language: str, options: dict[str, Any], **kwargs: Any
+) -> str:
+    """A fence looplens does not trace, highlighted exactly as SuperFences would."""
+    return str(
+        _superfences(md).highlight(src=src, language=language, options=options, md=md, **kwargs)
+    )
+
+
 def highlight_identity(md: Any, code: CodeToHighlight) -> str | None:
     """A text that differs whenever `highlight(md, code)` could: None when it cannot be told."""
     settings = _page_settings(md)
     if settings is None:
         return None
     # The number the block's line anchors would carry (highlighting counts before it draws).
-    count = md.preprocessors["fenced_code_block"].highlight_ext.pygments_code_block + 1
+    count = _superfences(md).highlight_ext.pygments_code_block + 1
     return repr((settings, count, code))
 
 
 def count_as_highlighted(md: Any) -> None:
     """Leave the page's count of highlighted blocks where highlighting the code would have, so
     that later blocks' line anchors are named as in a build that highlighted this one."""
-    md.preprocessors["fenced_code_block"].highlight_ext.pygments_code_block += 1
+    _superfences(md).highlight_ext.pygments_code_block += 1
 
 
 def stash_size(md: Any) -> int | None:
@@ -93,6 +101,11 @@ def stash_size(md: Any) -> int | None:
     None when this Markdown does not say."""
     size = getattr(getattr(md, "htmlStash", None), "html_counter", None)
     return size if isinstance(size, int) else None
+
+
+def _superfences(md: Any) -> Any:
+    # SuperFences' preprocessor: it highlights, and holds the settings and the page's count.
+    return md.preprocessors["fenced_code_block"]
 
 
 def _page_settings(md: Any) -> str | None:
@@ -107,7 +120,7 @@ _SETTINGS_BY_CONVERTER: weakref.WeakKeyDictionary[Any, str | None] = weakref.Wea
 
 def _read_settings(md: Any) -> str | None:
     try:
-        preprocessor = md.preprocessors["fenced_code_block"]
+        preprocessor = _superfences(md)
         extension = preprocessor.highlight_ext
         values = tuple(getattr(preprocessor, name) for name in _SUPERFENCES_SETTINGS)
         highlighter = preprocessor.highlighter
