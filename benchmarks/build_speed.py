@@ -33,10 +33,10 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 
 import looplens
-from looplens.fence import FenceRenderer
-from looplens.node_tracer import trace_javascript
 from looplens.plugin import LooplensPlugin
-from looplens.runtimes import node_binary
+from looplens.render.formatter import FenceRenderer
+from looplens.tracing.node.runtime import node_binary
+from looplens.tracing.node.tracer import trace_javascript
 
 SNIPPETS_PER_PAGE = 10
 

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from looplens.python_tracer import python_runtime, snippet_environment, trace_python
+from looplens.sandbox.environment import python_environment
+from looplens.tracing.python.tracer import python_runtime, trace_python
 
 SNIPPET = Path(__file__).parent.parent / "tests" / "cases" / "py" / "five_seconds_of_sleeps.py"
 LIMIT_S = 0.5
@@ -27,7 +28,7 @@ def plain_run() -> None:
     subprocess.run(
         [sys.executable, str(SNIPPET)],
         cwd=SNIPPET.parent,
-        env=snippet_environment(),
+        env=python_environment(),
         capture_output=True,
         check=True,
     )

@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from looplens.node_tracer import PRELOAD, TRACE_FD_VARIABLE, trace_javascript
-from looplens.runtimes import node_binary
+from looplens.sandbox.node_permissions import PRELOAD
+from looplens.tracing.node.runtime import node_binary
+from looplens.tracing.node.tracer import TRACE_FD_VARIABLE, trace_javascript
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "cases" / "js"
 NAMES = [

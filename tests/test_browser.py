@@ -22,7 +22,7 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from looplens.share import share_pages
+from looplens.site.share import share_pages
 
 PROJECT = Path(__file__).parent.parent
 MERMAID_VERSION = "11.17.2"

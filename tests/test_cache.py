@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from looplens import run
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
 from looplens.limits import Limits
-from looplens.run import TracePool, snippet_digest
 from looplens.snippet import Snippet
 from looplens.trace import Trace
+from looplens.tracing import digests, run
+from looplens.tracing.digests import snippet_digest
+from looplens.tracing.pool import TracePool
 
 GOLDEN = Path(__file__).parent / "golden" / "micro-vs-macro.trace.json"
 
@@ -144,8 +145,8 @@ def test_a_set_of_runs_round_trips_and_the_other_kind_of_entry_is_a_miss(tmp_pat
 
 def test_the_digest_of_a_set_includes_its_count_and_one_run_keeps_the_plain_entry() -> None:
     snippet, limits = a_snippet(), Limits()
-    assert run.runs_digest(snippet, limits, 1) == snippet_digest(snippet, limits)
-    assert len({run.runs_digest(snippet, limits, count) for count in (1, 2, 20)}) == 3
+    assert digests.runs_digest(snippet, limits, 1) == snippet_digest(snippet, limits)
+    assert len({digests.runs_digest(snippet, limits, count) for count in (1, 2, 20)}) == 3
 
 
 def test_a_set_of_runs_is_one_entry_taken_whole_from_the_cache(
@@ -157,7 +158,7 @@ def test_a_set_of_runs_is_one_entry_taken_whole_from_the_cache(
     first.close()
     assert len(runs) == 3 and all([line.text for line in t.lines] == ["hi"] for t in runs)
     assert [path.name for path in tmp_path.rglob("*.json")] == [
-        f"{run.runs_digest(marked, Limits(), 3)}.json"
+        f"{digests.runs_digest(marked, Limits(), 3)}.json"
     ]
 
     def must_not_run(snippet: Snippet, options: Limits) -> Trace:
@@ -241,10 +242,10 @@ def test_a_kept_trace_has_the_same_content_digest_when_read_back(tmp_path: Path)
     assert cache.put("cd" * 32, other) != written
 
 
-@pytest.mark.parametrize("tracer", ["node_tracer", "python_tracer"])
+@pytest.mark.parametrize("tracer", ["tracing.node.tracer", "tracing.python.tracer"])
 def test_the_tracer_digest_covers_every_module_the_tracer_imports(tracer: str) -> None:
     """A module a tracer imports but the digest skips would leave stale traces in the cache."""
-    package = Path(run.__file__).parent
+    package = digests.PACKAGE
     seen: set[str] = set()
     waiting = [tracer]
     while waiting:
@@ -260,8 +261,8 @@ def test_the_tracer_digest_covers_every_module_the_tracer_imports(tracer: str) -
                     waiting += [f"{module}.{alias.name}" for alias in node.names]
                 else:
                     waiting.append(module)
-    language = "javascript" if tracer == "node_tracer" else "python"
-    covered = {file.relative_to(package).as_posix() for file in run.tracer_files(language)}
+    language = "javascript" if "node" in tracer else "python"
+    covered = {file.relative_to(package).as_posix() for file in digests.tracer_files(language)}
     imported = {f"{name.replace('.', '/')}.py" for name in seen}
     assert imported - covered == set()
 
@@ -271,9 +272,9 @@ def tracer_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     """The package's files copied, and the tracer digests read from the copy while the test
     runs; afterwards they are read from the package again."""
     copy = tmp_path / "looplens"
-    shutil.copytree(run.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(run, "PACKAGE", copy)
-    forget_tracer_digests = [run._loaded_code_digest.cache_clear, run.reread_tracers]
+    shutil.copytree(digests.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digests, "PACKAGE", copy)
+    forget_tracer_digests = [digests._loaded_code_digest.cache_clear, digests.reread_tracers]
     for forget in forget_tracer_digests:
         forget()
     yield copy
@@ -309,12 +310,12 @@ def test_the_modules_a_build_runs_are_named_as_they_were_loaded(tracer_copy: Pat
     pool = TracePool()
     before = pool.digest(a_snippet())
     pool.close()
-    module = tracer_copy / "node_tracer.py"
+    module = tracer_copy / "tracing" / "node" / "tracer.py"
     module.write_text(module.read_text() + "\n# edited\n")
     pool = TracePool()
     assert pool.digest(a_snippet()) == before
     pool.close()
-    run._loaded_code_digest.cache_clear()  # what a new process does
+    digests._loaded_code_digest.cache_clear()  # what a new process does
     pool = TracePool()
     assert pool.digest(a_snippet()) != before
     pool.close()

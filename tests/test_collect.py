@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from looplens.collect import collect_snippets, iter_fences, traced_fence_ids
 from looplens.errors import SnippetError
+from looplens.fences.collect import collect_snippets
+from looplens.fences.scan import iter_fences, traced_fence_ids
 from looplens.snippet import ExpectedLine
 
 PAGE = "docs/page.md"

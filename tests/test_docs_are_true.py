@@ -10,8 +10,8 @@ import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from looplens.collect import iter_fences
-from looplens.plugin import LooplensConfig
+from looplens.config import LooplensConfig
+from looplens.fences.scan import iter_fences
 from looplens.trace import JS_QUEUES, PYTHON_QUEUES
 
 PROJECT = Path(__file__).parent.parent

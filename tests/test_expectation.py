@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from looplens.expectation import check, format_block, parse_expectation, verify
+from looplens.checks.expectation import check, format_block, verify
+from looplens.fences.expected_output import parse_expectation
 from looplens.snippet import ExpectedLine, Snippet
 from looplens.trace import Callback, PrintedLine, Trace
 

@@ -10,10 +10,10 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-import looplens.fence
-import looplens.highlighting
+import looplens.render.formatter
+import looplens.render.highlighting
 from looplens.cache import TraceCache
-from looplens.highlighting import CodeToHighlight
+from looplens.render.highlighting import CodeToHighlight
 
 CONFIG = """\
 site_name: highlighting
@@ -65,13 +65,13 @@ PLAIN = "      linenums: false"
 def count_highlighting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The traced fences highlighted from now on, by the first line of their code."""
     highlighted: list[str] = []
-    real = looplens.highlighting.highlight
+    real = looplens.render.highlighting.highlight
 
     def counted(md: Any, code: CodeToHighlight) -> str:
         highlighted.append(code.source.splitlines()[0])
         return real(md, code)
 
-    monkeypatch.setattr(looplens.fence, "highlight", counted)
+    monkeypatch.setattr(looplens.render.formatter, "highlight", counted)
     return highlighted
 
 
@@ -115,7 +115,7 @@ def test_without_readable_settings_the_highlighted_code_names_the_block(
     """Another SuperFences may keep its settings elsewhere: then every fence is highlighted,
     and the block is still looked up, by the highlighted code itself."""
     monkeypatch.setattr(
-        looplens.highlighting, "_SUPERFENCES_SETTINGS", ("a_setting_no_superfences_has",)
+        looplens.render.highlighting, "_SUPERFENCES_SETTINGS", ("a_setting_no_superfences_has",)
     )
     uncached = build_page(tmp_path / "uncached", highlight=ANCHORED, cache=False)
     cold = build_page(tmp_path / "cached", highlight=ANCHORED)

@@ -21,19 +21,22 @@ from typing import Any, ClassVar
 
 import pytest
 
-from looplens import python_sandbox, sandbox
 from looplens.cache import TraceCache
-from looplens.collect import collect_snippets
+from looplens.checks.judge import judge
+from looplens.config import LooplensConfig, site_limits
 from looplens.errors import SnippetError, TracerError
-from looplens.expectation import parse_expectation
+from looplens.fences.collect import collect_snippets
+from looplens.fences.expected_output import parse_expectation
 from looplens.limits import MB, LimitError, Limits
-from looplens.orderings import judge
-from looplens.plugin import LooplensConfig, run_options
-from looplens.python_tracer import snippet_environment
-from looplens.run import TracePool, snippet_digest, trace_runs, trace_snippet
+from looplens.sandbox import process as sandbox
+from looplens.sandbox import python_files as python_sandbox
+from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
 from looplens.tracers.python import _looplens_sandbox
+from looplens.tracing.digests import snippet_digest
+from looplens.tracing.pool import TracePool
+from looplens.tracing.run import trace_runs, trace_snippet
 
 pytestmark = pytest.mark.skipif(
     not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
@@ -706,7 +709,7 @@ def test_mkdocs_options_set_the_site_limits() -> None:
     config = LooplensConfig()
     config.load_dict({"timeout": 3, "max_output": "2MB", "max_events": 500, "max_memory": "1GB"})
     assert config.validate() == ([], [])
-    assert run_options(config) == Limits(3, 2 * MB, 500, 1024 * MB)
+    assert site_limits(config) == Limits(3, 2 * MB, 500, 1024 * MB)
 
 
 # --- a racy order --------------------------------------------------------------------------------
@@ -952,7 +955,7 @@ def _run_directly(
 ) -> subprocess.CompletedProcess[str]:
     """Run folder/snippet.py under `rules` alone: no namespace, no tracer."""
     environment = {
-        **snippet_environment(),
+        **python_environment(),
         "PYTHONPATH": str(python_sandbox.TRACER_DIR),
         python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
     }
@@ -1030,7 +1033,7 @@ def test_py_file_rules_are_the_same_with_either_enforcement(
     (tmp_path / "snippet.py").write_text(_FILE_CASES)
     rules = dataclasses.replace(python_sandbox.file_rules(tmp_path, allow), landlock=landlock)
     environment = {
-        **snippet_environment(),
+        **python_environment(),
         "PYTHONPATH": str(python_sandbox.TRACER_DIR),
         python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
     }

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from looplens.errors import TracerError
-from looplens.node_tracer import trace_javascript
-from looplens.runtimes import node_binary, node_version
 from looplens.trace import JS_QUEUES, Callback, Trace
+from looplens.tracing.node.runtime import node_binary, node_version
+from looplens.tracing.node.tracer import trace_javascript
 
 CASES = Path(__file__).parent / "cases" / "js"
 CASE_FILES = sorted(path for path in CASES.iterdir() if path.suffix in {".js", ".mjs", ".ts"})

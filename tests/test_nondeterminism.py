@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from looplens.nondeterminism import Race, recognise_races
-from looplens.orderings import judge
-from looplens.python_tracer import snippet_environment
-from looplens.run import DEFAULT_LIMITS, trace_runs, trace_snippet
-from looplens.runtimes import node_binary
+from looplens.checks.judge import judge
+from looplens.checks.races import Race, recognise_races
+from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language, Snippet
+from looplens.tracing.node.runtime import node_binary
+from looplens.tracing.run import DEFAULT_LIMITS, trace_runs, trace_snippet
 
 _FILES: dict[Language, str] = {"javascript": "race.js", "python": "race.py"}
 
@@ -29,7 +29,7 @@ def orders_seen(tmp_path: Path, language: Language, source: str, *, runs: int) -
     path = tmp_path / _FILES[language]
     path.write_text(source)
     command = [sys.executable if language == "python" else str(node_binary()), str(path)]
-    environment = snippet_environment() if language == "python" else None
+    environment = python_environment() if language == "python" else None
     seen: set[str] = set()
     for _ in range(runs):
         done = subprocess.run(

@@ -14,10 +14,10 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from looplens.collect import collect_snippets
+from looplens.checks.judge import MARKED_RUNS, judge, printed_order, runs_for
 from looplens.errors import SnippetError
-from looplens.orderings import MARKED_RUNS, judge, printed_order, runs_for
-from looplens.render_block import render_snippet
+from looplens.fences.collect import collect_snippets
+from looplens.render.block import render_snippet
 from looplens.snippet import Snippet
 from looplens.trace import Callback, Event, PrintedLine, Trace
 

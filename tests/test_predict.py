@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from looplens.collect import collect_snippets
+from looplens.checks.predictable import check_predictable
 from looplens.errors import SnippetError
-from looplens.render_block import render_snippet
-from looplens.render_predict import (
+from looplens.fences.collect import collect_snippets
+from looplens.render.block import render_snippet
+from looplens.render.predict import (
     QUEUE_NOTES,
-    check_predictable,
     glossary_anchor,
     predict_data,
     starting_order,

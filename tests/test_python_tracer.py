@@ -37,16 +37,16 @@ from typing import Any
 import pytest
 
 from looplens.errors import TracerError
-from looplens.python_tracer import (
+from looplens.sandbox.environment import python_environment
+from looplens.trace import MAIN_THREAD, PYTHON_QUEUES, Trace
+from looplens.tracing.python.tracer import (
     TRACER_DIR,
     TracedRun,
     python_runtime,
     run_traced,
-    snippet_environment,
     trace_from_run,
     trace_python,
 )
-from looplens.trace import MAIN_THREAD, PYTHON_QUEUES, Trace
 
 CASES = Path(__file__).parent / "cases" / "py"
 CASE_NAMES = sorted(path.stem for path in CASES.glob("*.py"))
@@ -69,7 +69,7 @@ def plain_run(path: Path, *, merged: bool = False) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, str(path)],
         cwd=path.parent,
-        env=snippet_environment(),
+        env=python_environment(),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT if merged else subprocess.PIPE,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from looplens.render_player import player_data, render_player
+from looplens.render.player import player_data, render_player
 from looplens.trace import PrintedLine, Trace
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from looplens.render_mermaid import render_mermaid
-from looplens.render_table import render_table, render_text
+from looplens.render.mermaid import render_mermaid
+from looplens.render.table import render_table, render_text
 from looplens.trace import Trace
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,7 +13,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 from mkdocs.utils.meta import get_data
 
-from looplens.share import DESCRIPTION_LIMIT, share_pages
+from looplens.site.share import DESCRIPTION_LIMIT, share_pages
 
 PROJECT = Path(__file__).parent.parent
 

@@ -24,11 +24,11 @@ from looplens.limits import (
     parse_limit,
     raised,
 )
-from looplens.render_mermaid import render_mermaid
-from looplens.render_table import render_text
-from looplens.run import trace_file
+from looplens.render.mermaid import render_mermaid
+from looplens.render.table import render_text
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
+from looplens.tracing.run import trace_file
 
 FORMATS = ("table", "json", "mermaid")
 #: Limits field → its flag; the flags are the fence's option names.

@@ -7,8 +7,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
@@ -18,62 +16,30 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils.meta import get_data
 
+from looplens import PACKAGE_FOLDER
 from looplens.cache import TraceCache
-from looplens.collect import MAX_RUNS, collect_snippets, traced_fence_ids
+from looplens.checks.judge import Judgement, judge
+from looplens.checks.predictable import check_predictable
+from looplens.config import LooplensConfig, site_limits
 from looplens.errors import LooplensError
-from looplens.fence import FenceRenderer, TracedSnippet
-from looplens.limits import Limits, parse_size
-from looplens.orderings import Judgement, judge
-from looplens.page_links import SHARE_META_KEY, page_links
-from looplens.render_predict import check_predictable
-from looplens.run import DEFAULT_TIMEOUT_S, TracePool
-from looplens.site_ids import reject_clashing_ids
+from looplens.fences.collect import collect_snippets
+from looplens.fences.options import MAX_RUNS
+from looplens.fences.scan import traced_fence_ids
+from looplens.render.formatter import FenceRenderer, TracedSnippet
+from looplens.site.ids import reject_clashing_ids
+from looplens.site.links import SHARE_META_KEY, page_links
 from looplens.snippet import Snippet
+from looplens.tracing.pool import TracePool
 
 log = get_plugin_logger(__name__)
 
-_TRACERS_FOLDER = Path(__file__).parent / "tracers"
-_STYLESHEET = Path(__file__).parent / "assets" / "looplens.css"
+_TRACERS_FOLDER = PACKAGE_FOLDER / "tracers"
+_STYLESHEET = PACKAGE_FOLDER / "assets" / "looplens.css"
 _STYLESHEET_URI = "assets/looplens/looplens.css"
-_PLAYER = Path(__file__).parent / "assets" / "looplens-player.js"
+_PLAYER = PACKAGE_FOLDER / "assets" / "looplens-player.js"
 _PLAYER_URI = "assets/looplens/looplens-player.js"
-_PREDICT = Path(__file__).parent / "assets" / "looplens-predict.js"
+_PREDICT = PACKAGE_FOLDER / "assets" / "looplens-predict.js"
 _PREDICT_URI = "assets/looplens/looplens-predict.js"
-
-
-class LooplensConfig(Config):
-    enabled = c.Type(bool, default=True)
-    """Trace snippets. When off, traced fences render as plain highlighted code."""
-    timeout = c.Type((int, float), default=DEFAULT_TIMEOUT_S)
-    """Seconds one snippet may run before its trace fails (a fence may say timeout=30)."""
-    max_output = c.Type((int, str), default="1MB")
-    """Bytes one snippet may print, e.g. "2MB" (fence: output=2MB)."""
-    max_events = c.Type(int, default=20_000)
-    """Trace records kept per snippet; past it the trace is truncated (fence: events=50000)."""
-    max_memory = c.Type((int, str), default="512MB")
-    """Memory one snippet may use, e.g. "1GB" (fence: memory=1GB)."""
-    runs = c.Type(int, default=1)
-    """Times each snippet runs. Above 1, an output order that changes between runs fails the
-    build; at 1 only the races looplens recognises do (a fence may say runs=5; a snippet marked
-    .nondeterministic runs 20 times unless its fence says runs=)."""
-    concurrency = c.Type(int, default=0)
-    """Snippets traced at once; 0 means two per core."""
-    cache = c.Type(bool, default=True)
-    """Keep traces on disk, by a digest of everything that can change them."""
-    cache_dir = c.Type(str, default=".cache/plugin/looplens")
-    """Folder of the trace cache, relative to mkdocs.yml."""
-    snippets_dir = c.Type(str, default="snippets")
-    """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
-    glossary = c.Type(str, default="glossary.md")
-    """The page (in docs/) whose queue table has `queue-<name>` anchors; "" for none."""
-
-
-def run_options(config: LooplensConfig) -> Limits:
-    sizes = [parse_size(str(config[name])) for name in ("max_output", "max_memory")]
-    if None in sizes:
-        raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
-    output, memory = (size or 0 for size in sizes)
-    return Limits(config.timeout, output, config.max_events, memory)
 
 
 def _heading_ids(items: list[AnchorLink]) -> set[str]:
@@ -171,7 +137,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
                 f"looplens: runs must be from 1 to {MAX_RUNS}, not {self.config.runs}"
             )
         self._pool = TracePool(
-            self.config.concurrency, run_options(self.config), cache, self.config.runs
+            self.config.concurrency, site_limits(self.config), cache, self.config.runs
         )
         self._renderer.use_cache(cache)
         self._pool.on_progress = _ProgressLog().report

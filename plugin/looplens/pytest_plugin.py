@@ -19,13 +19,15 @@ from typing import Any
 
 import pytest
 
-from looplens.collect import TRACE_CLASS, collect_snippets, iter_fences
-from looplens.orderings import judge, runs_for
-from looplens.python_tracer import snippet_environment
-from looplens.run import DEFAULT_LIMITS, DEFAULT_TIMEOUT_S, trace_file, trace_runs
-from looplens.runtimes import node_binary
+from looplens.checks.judge import judge, runs_for
+from looplens.fences.collect import collect_snippets
+from looplens.fences.scan import TRACE_CLASS, iter_fences
+from looplens.limits import DEFAULT_TIMEOUT_S
+from looplens.sandbox.environment import python_environment
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
+from looplens.tracing.node.runtime import node_binary
+from looplens.tracing.run import DEFAULT_LIMITS, trace_file, trace_runs
 
 
 class SnippetCheckError(Exception):
@@ -122,7 +124,7 @@ class SnippetFileItem(pytest.Item):
             capture_output=True,
             timeout=30,
             check=False,
-            env=snippet_environment() if python else None,
+            env=python_environment() if python else None,
         )
         for stream, output in (("stdout", plain.stdout), ("stderr", plain.stderr)):
             expected = _output_lines(output.decode("utf-8", errors="replace"))

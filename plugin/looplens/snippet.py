@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Language = Literal["javascript", "python"]
+#: How asyncio's timers pass in a traced run: "virtual" jumps to the next one, "real" waits.
+Clock = Literal["virtual", "real"]
 
 #: Fence language → (runtime language, default file extension).
 FENCE_LANGUAGES: dict[str, tuple[Language, str]] = {
@@ -27,6 +29,11 @@ FILE_LANGUAGES: dict[str, Language] = {
     ".ts": "javascript",
     ".py": "python",
 }
+
+
+#: An expected line that stands for any number of printed lines, even none (with a queue: any
+#: number of lines from that queue).
+ELLIPSIS = "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,7 @@ class Snippet:
     #: The snippets/ file the code was included from, if any.
     include: str | None = None
     #: "virtual": asyncio's timers jump instead of waiting (Python); "real": they wait.
-    clock: str = "virtual"
+    clock: Clock = "virtual"
     #: The exit code the author expects; anything else fails the build.
     exit_code: int = 0
     #: Limits this fence sets for itself (limits.Limits field → value); the rest are the site's.

@@ -1,6 +1,6 @@
 """Close the snippet's process to files and child processes, before the snippet runs.
 
-The host (looplens.python_sandbox) sends the rules as JSON in LOOPLENS_SANDBOX: the paths the
+The host (looplens.sandbox.python_files) sends the rules as JSON in LOOPLENS_SANDBOX: the paths the
 snippet may read, write and run, and whether it may start child processes. They are enforced
 by the kernel where it can (Landlock, Linux 5.13+, unprivileged): a denied open is the
 kernel's EACCES, which Python shows as its own PermissionError. Where Landlock is missing
@@ -8,7 +8,7 @@ kernel's EACCES, which Python shows as its own PermissionError. Where Landlock i
 the same PermissionError for the file operations Python audits; that is a guard, not a
 boundary: native code (ctypes) can step around it, and the Guard is a Python object that the
 snippet can reach (gc.get_objects()) and change. Landlock and the host's namespaces
-(looplens.sandbox) are what enforce the rules. Child processes are refused by an audit hook
+(looplens.sandbox.process) are what enforce the rules. Child processes are refused by an audit hook
 in both cases, for a message that says what to do; under Landlock, running a program
 (execve) is denied by the kernel too.
 

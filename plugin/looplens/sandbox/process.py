@@ -26,7 +26,7 @@ Both tracers start their child through `run_sandboxed`, so both languages get th
   kernel does not apply that limit to root's processes, so as root the run takes a user id of its
   own (setpriv), keeping only the capabilities that read and write files as root could.
 
-Node additionally runs under its permission model (see node_tracer.node_permission_flags), Python
+Node additionally runs under its permission model (see node_permissions.py), Python
 under the same rules from Landlock or an audit hook (see python_sandbox).
 """
 
@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from looplens import PACKAGE_FOLDER
 from looplens.limits import MB, LimitError, Limits
 
 Stream = Literal["stdout", "stderr"]
@@ -70,20 +71,6 @@ KILL_WAIT_S = 5.0
 READ_SIZE = 1 << 16
 #: Without a process descriptor to wait on, how often to check whether the child has exited.
 EXIT_POLL_S = 0.05
-
-
-#: The build's environment variables a snippet sees; the others (tokens, credentials, the
-#: build's own NODE_OPTIONS or PYTHON* settings) stay out, so a snippet cannot print them.
-_KEPT_VARIABLES = frozenset({"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"})
-
-
-def scrubbed_environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """The variables of `environment` that a snippet may see: locale, path, home, time zone."""
-    return {
-        name: value
-        for name, value in environment.items()
-        if name in _KEPT_VARIABLES or name.startswith("LC_")
-    }
 
 
 # --- the command that puts the child in its sandbox -------------------------------------------
@@ -254,7 +241,7 @@ def _kept_folders(cwd: str, command: list[str], passed: tuple[int, ...]) -> tupl
     candidates = [
         cwd,
         str(Path(command[0]).resolve().parent) if command else "",
-        str(Path(__file__).resolve().parent),
+        str(PACKAGE_FOLDER.resolve()),
         sys.prefix,
         sys.base_prefix,
     ]

@@ -22,7 +22,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 
-from looplens.html_text import attribute
+from looplens.render.html_text import attribute
 from looplens.trace import MAIN_THREAD, QUEUES, Trace
 
 _LEXER = {"javascript": "js", "python": "python"}

@@ -12,7 +12,6 @@ what was printed, and they are what a plain `python FILE` prints in the same env
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 import tempfile
@@ -21,15 +20,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from looplens import PACKAGE_FOLDER
 from looplens.errors import TracerError
 from looplens.limits import LimitError, Limits
-from looplens.python_records import TraceBuilder
-from looplens.python_sandbox import SANDBOX_VARIABLE, file_rules
-from looplens.sandbox import run_sandboxed, scrubbed_environment
-from looplens.side_channel import parse_records, show_folder_as
+from looplens.sandbox.environment import python_environment
+from looplens.sandbox.process import run_sandboxed
+from looplens.sandbox.python_files import SANDBOX_VARIABLE, file_rules
 from looplens.trace import Trace
+from looplens.tracing.python.records import TraceBuilder
+from looplens.tracing.side_channel import parse_records, show_folder_as
 
-TRACER_DIR = Path(__file__).parent / "tracers" / "python"
+TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
 VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
 TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
@@ -38,21 +39,6 @@ TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 def python_runtime() -> str:
     """The runtime as a trace names it, e.g. "python 3.11.7"."""
     return f"python {platform.python_version()}"
-
-
-def snippet_environment() -> dict[str, str]:
-    """The environment a snippet runs in, traced or not.
-
-    Unbuffered, so that stdout and stderr are written in the order the snippet writes them;
-    UTF-8 whatever the locale; a fixed hash seed, so that set order is the same in every build.
-    Only locale, path, home and time zone come from the build's environment: its own PYTHON*
-    settings (asyncio debug mode, warnings filters, dev mode) and the variables that force colors
-    in tracebacks (3.13+) would change what a snippet prints, and its secrets must not reach a
-    page.
-    """
-    environment = scrubbed_environment(os.environ)
-    environment.update(PYTHONUNBUFFERED="1", PYTHONHASHSEED="0", PYTHONUTF8="1")
-    return environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +76,7 @@ def run_traced(
     with tempfile.TemporaryFile(prefix="looplens-trace-") as side_channel:
         fd = side_channel.fileno()
         environment = {
-            **snippet_environment(),
+            **python_environment(),
             "PYTHONPATH": str(TRACER_DIR),
             TRACE_FD_VARIABLE: str(fd),
             VIRTUAL_TIME_VARIABLE: "1" if virtual_time else "0",

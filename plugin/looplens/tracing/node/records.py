@@ -16,7 +16,7 @@ The preload writes facts as they happen, one JSON object a line, each with its t
   (for an unhandled rejection, ``exec`` is the rejected promise).
 - ``refresh``: ``timeout.refresh()`` restarted timer ``id``.
 - ``us`` (on thread, before, after, print and died records): microseconds on the monotonic clock, to
-  place output that no record accounts for (see looplens.node_output).
+  place output that no record accounts for (see looplens.tracing.output).
 - ``thread`` of a worker has ``parent``: the thread and id of the WORKER resource that made it.
 - ``listeners`` (init, resolve, print and died records): the code ran from listeners of process
   events that Node emitted itself, innermost first: 'beforeExit' and 'exit' after the loop ended
@@ -59,9 +59,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from looplens.node_output import Arrivals, OutputBuilder, Piece
 from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
-from looplens.trace_assembly import assemble
+from looplens.tracing.assembly import assemble
+from looplens.tracing.output import Arrivals, OutputBuilder, Piece
 
 QUEUE_BY_TYPE = {
     "Timeout": "timers",

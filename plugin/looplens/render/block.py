@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from html import escape
 
-from looplens.expectation import Verdict
-from looplens.html_text import text
-from looplens.orderings import OrderingsSeen, threads_interleave
-from looplens.render_mermaid import render_mermaid
-from looplens.render_orderings import render_orderings
-from looplens.render_player import render_player
-from looplens.render_predict import predict_attribute
-from looplens.render_table import render_table
+from looplens.checks.expectation import Verdict
+from looplens.checks.judge import OrderingsSeen, threads_interleave
+from looplens.render.html_text import text
+from looplens.render.mermaid import render_mermaid
+from looplens.render.orderings import render_orderings
+from looplens.render.player import render_player
+from looplens.render.predict import predict_attribute
+from looplens.render.table import render_table
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from looplens import PACKAGE_FOLDER
 from looplens.tracers.python import _looplens_sandbox as child_sandbox
 
 SANDBOX_VARIABLE = child_sandbox.SANDBOX_VARIABLE
-TRACER_DIR = Path(__file__).parent / "tracers" / "python"
+TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
 
 #: Where the dynamic loader finds the shared libraries that extension modules link to.
 SYSTEM_LIBRARIES = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib")

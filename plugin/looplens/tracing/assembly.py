@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol, TypeVar
 
-from looplens.node_output import Line
 from looplens.trace import Callback, Event, EventKind, PrintedLine, Trace
+from looplens.tracing.output import Line
 
 
 class RunLike(Protocol):

@@ -18,14 +18,15 @@ from pathlib import Path
 
 from looplens.errors import TracerError
 from looplens.limits import MB, LimitError, Limits
-from looplens.node_output import Arrivals
-from looplens.node_records import build_trace
-from looplens.runtimes import node_binary, node_version
-from looplens.sandbox import run_sandboxed, scrubbed_environment
-from looplens.side_channel import parse_records, show_folder_as
+from looplens.sandbox.environment import scrubbed_environment
+from looplens.sandbox.node_permissions import PRELOAD, QUIET_SECURITY_WARNING, node_permission_flags
+from looplens.sandbox.process import run_sandboxed
 from looplens.trace import Stream, Trace
+from looplens.tracing.node.records import build_trace
+from looplens.tracing.node.runtime import node_binary, node_version
+from looplens.tracing.output import Arrivals
+from looplens.tracing.side_channel import parse_records, show_folder_as
 
-PRELOAD = Path(__file__).parent / "tracers" / "node" / "preload.cjs"
 TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
 TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 HIDDEN_ARGS_VARIABLE = "LOOPLENS_HIDDEN_ARGS"
@@ -67,30 +68,6 @@ def trace_javascript(
     return show_folder_as(trace, (given_folder, path.parent), display_path)
 
 
-_QUIET = "--disable-warning=SecurityWarning"
-
-
-def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
-    """Node's permission model: read the snippet's folder and the preload, write nowhere, no
-    child processes, addons, WASI or workers unless the fence allows them ("write" opens the
-    snippet's own temporary folder, "read" every file). Node prints a
-    SecurityWarning for every --allow-* flag that can escape the model; that is about the
-    sandbox, not the snippet, so it is silenced (only that warning type)."""
-    allowed = set(allow)
-    reads = ["*"] if "read" in allowed else [str(folder), str(PRELOAD)]
-    flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
-    if "write" in allowed:
-        flags.append(f"--allow-fs-write={folder}")
-    for permission, flag in (
-        ("worker", "--allow-worker"),
-        ("child", "--allow-child-process"),
-        ("addons", "--allow-addons"),
-    ):
-        if permission in allowed:
-            flags.append(flag)
-    return [*flags, _QUIET]
-
-
 #: What Node prints on stderr when the snippet's memory ran out: V8's heap (the JavaScript heap
 #: limit is --max-old-space-size) or the address-space limit (Buffers live outside the heap).
 _OUT_OF_MEMORY = (
@@ -124,7 +101,7 @@ def _run(
         # Node hands its permission flags on to the Node processes a snippet starts, through
         # NODE_OPTIONS, but not --disable-warning: without this, they print the SecurityWarning.
         given = environment.get("NODE_OPTIONS", "")
-        environment["NODE_OPTIONS"] = f"{given} {_QUIET}".strip()
+        environment["NODE_OPTIONS"] = f"{given} {QUIET_SECURITY_WARNING}".strip()
     finished = run_sandboxed(
         command,
         cwd=path.parent,

@@ -7,8 +7,8 @@ marked `data-looplens-measured` for the reproducibility check.
 
 from __future__ import annotations
 
-from looplens.html_text import text
-from looplens.orderings import OrderingsSeen
+from looplens.checks.judge import OrderingsSeen
+from looplens.render.html_text import text
 from looplens.snippet import Expectation
 
 

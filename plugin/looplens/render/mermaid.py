@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from looplens.html_text import visible
+from looplens.render.html_text import visible
 from looplens.trace import MAIN_THREAD, Callback, Event, Trace
 
 MAX_MESSAGES = 80

@@ -12,9 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from looplens.errors import SnippetError
-from looplens.html_text import attribute
-from looplens.render_table import scheduled_by
+from looplens.render.html_text import attribute
+from looplens.render.table import scheduled_by
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
@@ -43,15 +42,6 @@ QUEUE_NOTES: dict[str, str] = {
 def glossary_anchor(queue: str) -> str:
     """The id of a queue's row in the glossary: `queue-nexttick`, `queue-done_callback`."""
     return "queue-" + queue.lower()
-
-
-def check_predictable(snippet: Snippet, trace: Trace) -> None:
-    """A question needs at least two different lines to put in order; raises SnippetError."""
-    if snippet.predict and len({line.text for line in trace.lines}) < 2:
-        raise SnippetError(
-            f"{snippet.where}: a .predict snippet must print at least two different lines "
-            f"(this run printed {len(trace.lines)}): there is no order to guess"
-        )
 
 
 def starting_order(snippet_id: str, texts: list[str]) -> list[int]:

@@ -1,7 +1,7 @@
 """Judge the runs of one snippet: is its printed order fixed, and is it what the author declared?
 
 Nondeterminism is never hidden. An unmarked snippet whose runs printed different orders, or
-whose run holds a race that looplens.nondeterminism recognises, fails with an explanation. A snippet
+whose run holds a race that looplens.checks.races recognises, fails with an explanation. A snippet
 marked `.nondeterministic` declares every ordering it may print; each run must print one of them,
 and the page shows how often each was seen.
 
@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from looplens.expectation import Verdict, check, verify
-from looplens.nondeterminism import Race, recognise_races
+from looplens.checks.expectation import Verdict, check, verify
+from looplens.checks.races import Race, recognise_races
 from looplens.snippet import Expectation, Snippet
 from looplens.trace import MAIN_THREAD, Trace
 

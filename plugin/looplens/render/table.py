@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from looplens.html_text import text
+from looplens.render.html_text import text
 from looplens.trace import MAIN_THREAD, PrintedLine, Trace
 
 

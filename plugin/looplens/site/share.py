@@ -22,8 +22,9 @@ from typing import IO
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.utils.meta import get_data
 
-from looplens.collect import TRACE_CLASS, Fence, expectations_following, iter_fences
-from looplens.page_links import SHARE_FOLDER, SHARE_META_KEY, share_page_path
+from looplens.fences.collect import expectations_following
+from looplens.fences.scan import TRACE_CLASS, Fence, iter_fences
+from looplens.site.links import SHARE_FOLDER, SHARE_META_KEY, share_page_path
 
 #: Past this many characters a description is cut at a word and ends with "…".
 DESCRIPTION_LIMIT = 200

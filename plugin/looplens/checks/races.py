@@ -2,7 +2,7 @@
 
 A single run shows one order; these rules say when another run could show another. Each rule is
 narrow on purpose: a recognised race must be a real one, because the build fails on it. What the
-rules cannot see (a race no rule knows) the repeated runs catch (see looplens.orderings).
+rules cannot see (a race no rule knows) the repeated runs catch (see looplens.checks.judge).
 
 The rules, each shown flipping by a snippet in tests/test_nondeterminism.py:
 

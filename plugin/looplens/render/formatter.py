@@ -16,15 +16,18 @@ from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
 from looplens.cache import TraceCache
-from looplens.collect import (
+from looplens.checks.expectation import Verdict
+from looplens.checks.judge import OrderingsSeen
+from looplens.fences.scan import (
     EXPECT_CLASS,
     MEASURED_CLASS,
     NONDETERMINISTIC_CLASS,
     PREDICT_CLASS,
     TRACE_CLASS,
 )
-from looplens.expectation import Verdict
-from looplens.highlighting import (
+from looplens.render.block import render_snippet
+from looplens.render.cache_key import render_key
+from looplens.render.highlighting import (
     CodeToHighlight,
     count_as_highlighted,
     highlight,
@@ -32,10 +35,7 @@ from looplens.highlighting import (
     highlight_identity,
     stash_size,
 )
-from looplens.orderings import OrderingsSeen
-from looplens.page_links import PageLinks
-from looplens.render_block import render_snippet
-from looplens.render_cache import render_key
+from looplens.site.links import PageLinks
 from looplens.snippet import FENCE_LANGUAGES, Snippet
 from looplens.trace import Trace
 

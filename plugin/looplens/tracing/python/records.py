@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from looplens.node_output import OutputBuilder, Piece
 from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
-from looplens.trace_assembly import assemble
+from looplens.tracing.assembly import assemble
+from looplens.tracing.output import OutputBuilder, Piece
 
 Record = Mapping[str, Any]
 #: Events sort by (record index, sequence): the records are already in real order.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from pathlib import Path
 
+from looplens import PACKAGE_FOLDER
 from looplens.snippet import Snippet
 
 
@@ -19,10 +19,10 @@ from looplens.snippet import Snippet
 def renderer_digest() -> str:
     """A digest of the package's own modules: any of them may take part in drawing a block, and
     redrawing after a change to the plugin costs little."""
-    package = Path(__file__).parent
     digest = hashlib.sha256()
-    for file in sorted(package.glob("*.py")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    for file in sorted(PACKAGE_FOLDER.rglob("*.py")):
+        name = file.relative_to(PACKAGE_FOLDER).as_posix()
+        digest.update(name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,28 +1,17 @@
-"""Expected output as authors write it, and the check of a Trace against it.
+"""The check of a run against its expected output: does the Trace print what the author wrote?
 
-An expectation line is the printed text, optionally followed by two or more spaces (or a tab) and
-the queue it ran from:
-
-    Start     sync
-    Promise   microtask
-
-The queue is only read when the last word is a queue name and at least two spaces separate it from
-the text, so that ordinary printed text ending in a word such as "sync" stays text.
-
-A line that is only `...` stands for any number of printed lines, even none (with a queue: any
-number of lines from that queue). It keeps stack traces and runtime versions out of expectations.
+The syntax of an expected output is read by looplens.fences.expected_output; here a run is
+matched against it (queues compared where the author stated them, `...` matching any lines) and
+a mismatch is explained with a diff and the block to paste if the run is right.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from looplens.snippet import Expectation, ExpectedLine, Snippet
-from looplens.trace import QUEUES, PrintedLine, Trace
-
-_QUEUE_SUFFIX = re.compile(rf"^(?P<text>.*?)(?:\t+| {{2,}})(?P<queue>{'|'.join(QUEUES)})[ \t]*$")
+from looplens.snippet import ELLIPSIS, Expectation, ExpectedLine, Snippet
+from looplens.trace import PrintedLine, Trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,13 +70,6 @@ def verify(snippet: Snippet, trace: Trace) -> Verdict | None:
     return Verdict(tuple(reasons), output) if reasons else None
 
 
-def parse_expectation(
-    body: str, *, fence_line: int, streams: tuple[str, ...] = ("stdout", "stderr")
-) -> Expectation:
-    lines = body.split("\n") if body else []
-    return Expectation(tuple(_parse_line(line) for line in lines), fence_line, streams)
-
-
 def check(trace: Trace, expectation: Expectation) -> Mismatch | None:
     """None when the run printed what the author expected (queues compared where stated)."""
     actual = [line for line in trace.lines if line.stream in expectation.streams]
@@ -111,9 +93,6 @@ def format_block(lines: Sequence[PrintedLine]) -> str:
     """The printed lines as an expectation block, queues aligned in one column."""
     width = max((len(line.text) for line in lines), default=0)
     return "\n".join(f"{line.text.ljust(width)}  {line.queue}".rstrip() for line in lines)
-
-
-ELLIPSIS = "..."
 
 
 def _matches(actual: Sequence[PrintedLine], expected: Sequence[ExpectedLine]) -> bool:
@@ -144,13 +123,6 @@ def _queue_stated(expectation: Expectation, index: int) -> bool:
     if index < len(expectation.lines):
         return expectation.lines[index].queue is not None
     return any(line.queue for line in expectation.lines)
-
-
-def _parse_line(line: str) -> ExpectedLine:
-    match = _QUEUE_SUFFIX.match(line)
-    if match is None:
-        return ExpectedLine(line)
-    return ExpectedLine(match["text"].rstrip(), match["queue"])
 
 
 def _format(text: str, queue: str | None) -> str:

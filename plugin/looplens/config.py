@@ -1,0 +1,45 @@
+"""The looplens plugin's settings in mkdocs.yml: one typed option each, with its docstring."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+
+from looplens.limits import DEFAULT_TIMEOUT_S, Limits, parse_size
+
+
+class LooplensConfig(Config):
+    enabled = c.Type(bool, default=True)
+    """Trace snippets. When off, traced fences render as plain highlighted code."""
+    timeout = c.Type((int, float), default=DEFAULT_TIMEOUT_S)
+    """Seconds one snippet may run before its trace fails (a fence may say timeout=30)."""
+    max_output = c.Type((int, str), default="1MB")
+    """Bytes one snippet may print, e.g. "2MB" (fence: output=2MB)."""
+    max_events = c.Type(int, default=20_000)
+    """Trace records kept per snippet; past it the trace is truncated (fence: events=50000)."""
+    max_memory = c.Type((int, str), default="512MB")
+    """Memory one snippet may use, e.g. "1GB" (fence: memory=1GB)."""
+    runs = c.Type(int, default=1)
+    """Times each snippet runs. Above 1, an output order that changes between runs fails the
+    build; at 1 only the races looplens recognises do (a fence may say runs=5; a snippet marked
+    .nondeterministic runs 20 times unless its fence says runs=)."""
+    concurrency = c.Type(int, default=0)
+    """Snippets traced at once; 0 means two per core."""
+    cache = c.Type(bool, default=True)
+    """Keep traces on disk, by a digest of everything that can change them."""
+    cache_dir = c.Type(str, default=".cache/plugin/looplens")
+    """Folder of the trace cache, relative to mkdocs.yml."""
+    snippets_dir = c.Type(str, default="snippets")
+    """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+    glossary = c.Type(str, default="glossary.md")
+    """The page (in docs/) whose queue table has `queue-<name>` anchors; "" for none."""
+
+
+def site_limits(config: LooplensConfig) -> Limits:
+    """The limits every snippet of the site runs under, unless its fence sets its own."""
+    sizes = [parse_size(str(config[name])) for name in ("max_output", "max_memory")]
+    if None in sizes:
+        raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
+    output, memory = (size or 0 for size in sizes)
+    return Limits(config.timeout, output, config.max_events, memory)

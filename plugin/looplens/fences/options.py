@@ -1,0 +1,83 @@
+"""The options of a traced fence that tune its run: limits, what it may open, runs, clock, exit.
+
+Each reader takes the parsed fence and the `page:line` prefix of its messages, and raises
+SnippetError naming the option and the values it accepts.
+"""
+
+from __future__ import annotations
+
+from looplens.errors import SnippetError
+from looplens.fences.scan import Fence
+from looplens.limits import LIMIT_OPTIONS, PERMISSIONS, limit_kind, parse_limit
+from looplens.snippet import Clock
+
+#: The most runs a fence may ask for: each run has the whole time limit, so runs=100000 would
+#: hold a build for days.
+MAX_RUNS = 200
+
+
+def read_runs(fence: Fence, where: str) -> int | None:
+    """How many times the fence asks to be run: runs=20."""
+    text = fence.option("runs")
+    if text is None:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': runs must be a count from 1 to {MAX_RUNS}, "
+            f"not '{text}'"
+        )
+    return int(text)
+
+
+def read_limits(fence: Fence, where: str) -> tuple[tuple[str, float], ...]:
+    """The limits a fence sets: timeout=30 (seconds), output=2MB, events=50000, memory=1GB."""
+    limits: list[tuple[str, float]] = []
+    for field, (option, _) in LIMIT_OPTIONS.items():
+        text = fence.option(option)
+        if text is None:
+            continue
+        value = parse_limit(field, text)
+        if value is None:
+            raise SnippetError(
+                f"{where}: snippet '{fence.id}': {option} must be {limit_kind(field)} above 0, "
+                f"not '{text}'"
+            )
+        limits.append((field, value))
+    return tuple(limits)
+
+
+def read_allow(fence: Fence, where: str) -> tuple[str, ...]:
+    """What a fence opens in the sandbox, as it wrote it: allow="worker,net"."""
+    text = fence.option("allow")
+    if text is None:
+        return ()
+    asked = tuple(sorted({word.strip() for word in text.split(",") if word.strip()}))
+    unknown = [word for word in asked if word not in PERMISSIONS]
+    if unknown:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': allow cannot open '{unknown[0]}' "
+            f"(it can open: {', '.join(PERMISSIONS)})"
+        )
+    return asked
+
+
+def read_clock(fence: Fence, where: str) -> Clock:
+    """How asyncio's timers pass: clock="virtual" (they jump, the default) or clock="real"."""
+    clock = fence.option("clock") or "virtual"
+    if clock == "virtual":
+        return "virtual"
+    if clock == "real":
+        return "real"
+    raise SnippetError(
+        f"{where}: snippet '{fence.id}': clock must be \"virtual\" or \"real\", not '{clock}'"
+    )
+
+
+def read_exit_code(fence: Fence, where: str) -> int:
+    """The exit code the author expects: exit=1 (0 unless the fence says)."""
+    exit_code = fence.option("exit") or "0"
+    if not exit_code.isdigit():
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': exit must be a number, not '{exit_code}'"
+        )
+    return int(exit_code)

@@ -1,0 +1,152 @@
+"""Run snippets many at a time: a pool of threads, each waiting on one snippet's process.
+
+The same code with the same options runs once per build, and not at all when the cache holds its
+result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from looplens.cache import TraceCache
+from looplens.checks.judge import runs_for
+from looplens.limits import Limits
+from looplens.snippet import Snippet
+from looplens.trace import Trace
+from looplens.tracing.digests import reread_tracers, runs_digest
+from looplens.tracing.run import DEFAULT_LIMITS, trace_runs
+
+
+def default_concurrency() -> int:
+    # Snippets mostly wait (on timers, on I/O), so two runs per core keep both cores busy.
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+class TracePool:
+    """Runs traces in the background; the same code with the same options runs only once, and
+    not at all when the cache has its trace. A snippet that runs several times (the site's or its
+    fence's `runs`, or a nondeterministic one) is one job whose runs go one after the other."""
+
+    def __init__(
+        self,
+        concurrency: int = 0,
+        options: Limits = DEFAULT_LIMITS,
+        cache: TraceCache | None = None,
+        runs: int = 1,
+    ) -> None:
+        reread_tracers()  # one pool serves one build
+        self._executor = ThreadPoolExecutor(
+            max_workers=concurrency or default_concurrency(), thread_name_prefix="looplens"
+        )
+        self._options = options
+        self._cache = cache
+        self._runs = runs
+        self._futures: dict[str, Future[tuple[Trace, ...]]] = {}
+        # A snippet is submitted when its page is read and looked up when it is rendered: its
+        # digest (a hash of its code and of the tracer's) is worth computing once.
+        self._digests: dict[tuple[Snippet, int], str] = {}
+        # Digest of each kept entry's content (a trace, or a set of runs), by its digest: a re-run
+        # (after damage, or of a snippet that measures) can differ from an earlier run, so a drawn
+        # block is named by the content it was drawn from, never by the inputs alone.
+        self._contents: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.cached = 0
+        self.finished = 0
+        #: Called from worker threads after each job that really ran: (finished, to run).
+        self.on_progress: Callable[[int, int], None] | None = None
+
+    def digest(self, snippet: Snippet, runs: int = 1) -> str:
+        """The name in the cache of the snippet's trace (or of its set of `runs` runs)."""
+        key = (snippet, runs)
+        if key not in self._digests:
+            self._digests[key] = runs_digest(snippet, self._options, runs)
+        return self._digests[key]
+
+    def submit_runs(self, snippet: Snippet) -> Future[tuple[Trace, ...]]:
+        """All the runs of a snippet: as many as runs_for says, one or more."""
+        return self._submit(snippet, runs_for(snippet, self._runs))
+
+    def submit(self, snippet: Snippet) -> Future[Trace]:
+        """One run of a snippet (its first, if it runs several times)."""
+        first: Future[Trace] = Future()
+
+        def copy(done: Future[tuple[Trace, ...]]) -> None:
+            error = done.exception()
+            if error is not None:
+                first.set_exception(error)
+            else:
+                first.set_result(done.result()[0])
+
+        self._submit(snippet, 1).add_done_callback(copy)
+        return first
+
+    def _submit(self, snippet: Snippet, runs: int) -> Future[tuple[Trace, ...]]:
+        digest = self.digest(snippet, runs)
+        if digest not in self._futures:
+            cached = self._from_cache(digest, runs)
+            if cached is not None:
+                self.cached += 1
+                self._contents[digest] = cached[1]
+                self._futures[digest] = Future()
+                self._futures[digest].set_result(cached[0])
+            else:
+                future = self._executor.submit(self._trace, snippet, digest, runs)
+                future.add_done_callback(self._count)
+                self._futures[digest] = future
+        return self._futures[digest]
+
+    def _from_cache(self, digest: str, runs: int) -> tuple[tuple[Trace, ...], str] | None:
+        if self._cache is None:
+            return None
+        if runs == 1:
+            entry = self._cache.get_entry(digest)
+            return ((entry[0],), entry[1]) if entry is not None else None
+        cached = self._cache.get_runs_entry(digest)
+        return cached if cached is not None and len(cached[0]) == runs else None
+
+    def _count(self, _: Future[tuple[Trace, ...]]) -> None:
+        with self._lock:
+            self.finished += 1
+            finished, to_run = self.finished, self.submitted - self.cached
+        if self.on_progress is not None:
+            self.on_progress(finished, to_run)
+
+    def _trace(self, snippet: Snippet, digest: str, runs: int) -> tuple[Trace, ...]:
+        # A run that breached a limit or failed raises TracerError: nothing reaches the cache.
+        traces = trace_runs(snippet, self._options, runs)
+        # A truncated trace depends on where the cap fell: run it again rather than keep it. One
+        # truncated run keeps its whole set out of the cache.
+        if self._cache is not None and not any(trace.truncated for trace in traces):
+            if runs == 1:
+                self._contents[digest] = self._cache.put(digest, traces[0])
+            else:
+                self._contents[digest] = self._cache.put_runs(digest, traces)
+        return traces
+
+    def content_digest(self, snippet: Snippet) -> str | None:
+        """The digest of the content of the snippet's kept runs (what its drawn block is named
+        by); None when they are not kept."""
+        return self._contents.get(self.digest(snippet, runs_for(snippet, self._runs)))
+
+    def forget(self, snippet: Snippet) -> None:
+        """Keep the snippet's runs out of the cache: the next build runs it again."""
+        digest = self.digest(snippet, runs_for(snippet, self._runs))
+        self._contents.pop(digest, None)
+        if self._cache is not None:
+            self._cache.discard(digest)
+
+    def result(self, snippet: Snippet) -> Trace:
+        return self.submit(snippet).result()
+
+    def run_set(self, snippet: Snippet) -> tuple[Trace, ...]:
+        return self.submit_runs(snippet).result()
+
+    @property
+    def submitted(self) -> int:
+        return len(self._futures)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,86 @@
+"""Run snippets through the tracer of their language, many at a time.
+
+Each snippet runs from a fresh temporary folder under the name its fence gives it, so the file
+name decides CommonJS / ES module / TypeScript, and nothing a snippet writes outlives its run. The
+folder's path is replaced in the printed text by DISPLAY_FOLDER, so pages do not depend on temp
+names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+from looplens.errors import TracerError
+from looplens.limits import LimitError, Limits
+from looplens.snippet import FILE_LANGUAGES, Snippet
+from looplens.trace import Trace
+
+DISPLAY_FOLDER = "/looplens"
+#: The site's limits when mkdocs.yml sets none; a fence may set its own (Snippet.limits).
+DEFAULT_LIMITS = Limits()
+
+
+def snippet_limits(snippet: Snippet, site: Limits) -> Limits:
+    """The limits one snippet runs under: its fence's where it sets them, else the site's."""
+    return dataclasses.replace(
+        site, **{name: type(getattr(site, name))(value) for name, value in snippet.limits}
+    )
+
+
+def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
+    """Trace one snippet; raises TracerError (with the snippet's page and line) if it cannot."""
+    with tempfile.TemporaryDirectory(prefix="looplens-") as folder:
+        path = Path(folder) / snippet.filename
+        path.write_text(snippet.source, encoding="utf-8")
+        try:
+            return trace_file(
+                path,
+                limits=snippet_limits(snippet, options),
+                display_path=DISPLAY_FOLDER,
+                virtual_time=snippet.clock == "virtual",
+                allow=snippet.allow,
+            )
+        except LimitError as error:
+            raise LimitError(f"{snippet.where}: {error}", error.limit) from error
+        except TracerError as error:
+            raise TracerError(f"{snippet.where}: {error}") from error
+
+
+def trace_file(
+    path: Path,
+    *,
+    timeout_s: float | None = None,
+    display_path: str | None = None,
+    virtual_time: bool = True,
+    limits: Limits | None = None,
+    allow: tuple[str, ...] = (),
+) -> Trace:
+    """Trace a file with the tracer of its language (by extension), sandboxed and limited."""
+    # The tracers are imported on first use: a warm build, served from the cache, never runs one
+    # and should not pay for loading them (a tenth of the plugin's whole overhead).
+    from looplens.tracing.node.tracer import trace_javascript
+    from looplens.tracing.python.tracer import trace_python
+
+    language = FILE_LANGUAGES.get(path.suffix)
+    if language == "javascript":
+        return trace_javascript(
+            path, timeout_s=timeout_s, display_path=display_path, limits=limits, allow=allow
+        )
+    if language == "python":
+        return trace_python(
+            path,
+            timeout_s=timeout_s,
+            display_path=display_path,
+            virtual_time=virtual_time,
+            limits=limits,
+            allow=allow,
+        )
+    raise TracerError(f"{path.name}: cannot trace '{path.suffix}' files")
+
+
+def trace_runs(snippet: Snippet, options: Limits, runs: int) -> tuple[Trace, ...]:
+    """Run a snippet `runs` times, one after the other (as a reader would run it), to see whether
+    its printed order changes; TracerError if any run cannot be traced."""
+    return tuple(trace_snippet(snippet, options) for _ in range(runs))
