@@ -17,10 +17,11 @@ executor work (``done``). This module decides what a reader sees:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from looplens.errors import TracerError
 from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
 from looplens.tracing.assembly import assemble
 from looplens.tracing.output import OutputBuilder, Piece
@@ -45,6 +46,24 @@ class Run:
     ran: bool = False
     printed: bool = False
     first_key: EventKey | None = None
+
+
+def build_trace(
+    records: Sequence[Record],
+    output: dict[Stream, bytes],
+    exit_code: int,
+    runtime: str,
+    *,
+    name: str,
+) -> Trace:
+    """The Trace of a run's records; TracerError naming the snippet file if the tracer reported
+    a failure of its own."""
+    builder = TraceBuilder()
+    for index, record in enumerate(records):
+        builder.feed(index, record)
+    if builder.errors:
+        raise TracerError(f"the Python tracer failed on {name}:\n{builder.errors[0]}")
+    return builder.finish(output, exit_code, runtime)
 
 
 class TraceBuilder:

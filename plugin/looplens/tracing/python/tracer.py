@@ -26,8 +26,8 @@ from looplens.limits import LimitError, Limits
 from looplens.sandbox.environment import python_environment
 from looplens.sandbox.process import run_sandboxed
 from looplens.sandbox.python_files import SANDBOX_VARIABLE, file_rules
-from looplens.trace import Trace
-from looplens.tracing.python.records import TraceBuilder
+from looplens.trace import Stream, Trace
+from looplens.tracing.python.records import build_trace
 from looplens.tracing.side_channel import parse_records, show_folder_as
 
 TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
@@ -105,14 +105,8 @@ def run_traced(
 
 def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
     """The Trace of a traced run; with `display_path`, the snippet's folder is shown as that."""
-    builder = TraceBuilder()
-    for index, record in enumerate(run.records):
-        builder.feed(index, record)
-    if builder.errors:
-        raise TracerError(f"the Python tracer failed on {run.path.name}:\n{builder.errors[0]}")
-    trace = builder.finish(
-        {"stdout": run.stdout, "stderr": run.stderr}, run.exit_code, python_runtime()
-    )
+    output: dict[Stream, bytes] = {"stdout": run.stdout, "stderr": run.stderr}
+    trace = build_trace(run.records, output, run.exit_code, python_runtime(), name=run.path.name)
     if display_path is None:
         return trace
     return show_folder_as(trace, (run.path.parent,), display_path)
