@@ -6,6 +6,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 
+from looplens.fences.options import MAX_RUNS
 from looplens.limits import DEFAULT_TIMEOUT_S, Limits, parse_size
 
 
@@ -43,3 +44,10 @@ def site_limits(config: LooplensConfig) -> Limits:
         raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
     output, memory = (size or 0 for size in sizes)
     return Limits(config.timeout, output, config.max_events, memory)
+
+
+def check_config(config: LooplensConfig) -> None:
+    """PluginError, with the setting and the values it takes, for a setting out of range."""
+    if not 1 <= config.runs <= MAX_RUNS:
+        raise PluginError(f"looplens: runs must be from 1 to {MAX_RUNS}, not {config.runs}")
+    site_limits(config)

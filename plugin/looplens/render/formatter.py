@@ -9,15 +9,13 @@ So all work happens before (the plugin traces and checks each page's snippets in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from mkdocs.exceptions import PluginError
 from pymdownx.superfences import SuperFencesException, highlight_validator
 
 from looplens.cache import TraceCache
-from looplens.checks.expectation import Verdict
-from looplens.checks.judge import OrderingsSeen
+from looplens.checks.judged import TracedSnippet
 from looplens.fences.scan import (
     EXPECT_CLASS,
     MEASURED_CLASS,
@@ -36,8 +34,7 @@ from looplens.render.highlighting import (
     stash_size,
 )
 from looplens.site.links import PageLinks
-from looplens.snippet import FENCE_LANGUAGES, Snippet
-from looplens.trace import Trace
+from looplens.snippet import FENCE_LANGUAGES
 
 #: Fence languages handed to this formatter; a fence without `.trace` renders as usual.
 TRACED_FENCE_NAMES = (*FENCE_LANGUAGES, "text")
@@ -50,21 +47,6 @@ _HIGHLIGHT_LANGUAGE = {"javascript": "js", "python": "python"}
 
 class FenceError(SuperFencesException, PluginError):  # type: ignore[misc]
     """Raised from inside the formatter: SuperFences re-raises it, MkDocs reports it."""
-
-
-@dataclass(frozen=True, slots=True)
-class TracedSnippet:
-    snippet: Snippet
-    trace: Trace
-    verdict: Verdict | None
-    #: A digest of the trace's content as kept in the cache; None when it is not kept there (cache
-    #: off, or a truncated trace), and then neither is its drawn block. For a set of runs, the
-    #: digest of the whole set: the counts and the drawn run are part of the block.
-    digest: str | None = None
-    #: For a nondeterministic snippet: its declared orderings and how often each was seen.
-    orderings: OrderingsSeen | None = None
-    #: How many different schedules its runs had (see orderings.Judgement.schedules).
-    schedules: int = 1
 
 
 class FenceRenderer:

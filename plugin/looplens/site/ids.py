@@ -25,3 +25,13 @@ def reject_clashing_ids(pages: Iterable[tuple[list[Snippet], str | None]]) -> No
                     f"{snippet.where}: the id is already used at {earlier.page}:{earlier.line}; "
                     "ids are permalinks and must be unique across the site"
                 )
+
+
+def ids_also_headings(page: str, snippet_ids: set[str], headings: set[str]) -> list[str]:
+    """A warning for each snippet id that a heading of the same page also takes: a link to
+    `page#id` can reach only one of them."""
+    return [
+        f"{page}: snippet id '{snippet_id}' is also the id of a heading on the page: "
+        "rename one, a link cannot reach both"
+        for snippet_id in sorted(snippet_ids & headings)
+    ]
