@@ -27,7 +27,7 @@ from looplens.config import LooplensConfig, site_limits
 from looplens.errors import SnippetError, TracerError
 from looplens.fences.collect import collect_snippets
 from looplens.fences.expected_output import parse_expectation
-from looplens.limits import MB, LimitError, Limits
+from looplens.limits import MB, LimitError, LimitOverrides, Limits
 from looplens.sandbox import process as sandbox
 from looplens.sandbox import python_files as python_sandbox
 from looplens.sandbox.environment import python_environment
@@ -662,12 +662,7 @@ def test_fence_options_set_limits_and_permissions() -> None:
         "```\n"
     )
     snippet = collect_snippets(page, "docs/p.md", [])[0]
-    assert dict(snippet.limits) == {
-        "timeout_s": 30.0,
-        "output_bytes": 2 * MB,
-        "trace_events": 50000,
-        "memory_bytes": 1024 * MB,
-    }
+    assert snippet.limits == LimitOverrides(30.0, 2 * MB, 50000, 1024 * MB)
     assert snippet.allow == ("net", "worker")
     assert snippet_digest(snippet, Limits()) != snippet_digest(
         collect_snippets(page.replace(' allow="worker,net"', ""), "docs/p.md", [])[0], Limits()

@@ -14,16 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from looplens.errors import LooplensError
-from looplens.limits import (
-    PERMISSIONS,
-    RAISE_IT,
-    LimitError,
-    Limits,
-    format_size,
-    limit_kind,
-    parse_limit,
-    raised,
-)
+from looplens.limits import LIMIT_SETTINGS, PERMISSIONS, LimitError, LimitField, Limits, limits_from
 from looplens.render.mermaid import render_mermaid
 from looplens.render.table import render_text
 from looplens.snippet import FILE_LANGUAGES
@@ -31,12 +22,12 @@ from looplens.trace import Trace
 from looplens.tracing.run import trace_file
 
 FORMATS = ("table", "json", "mermaid")
-#: Limits field → its flag; the flags are the fence's option names.
-LIMIT_FLAGS = {
-    "timeout_s": "--timeout",
-    "output_bytes": "--output",
-    "trace_events": "--events",
-    "memory_bytes": "--memory",
+#: What each limit's flag bounds, in the help.
+_FLAG_HELP: dict[LimitField, str] = {
+    "timeout_s": "seconds the run may take",
+    "output_bytes": "what it may print, stdout and stderr together, e.g. 2MB",
+    "trace_events": "trace records before the trace is cut",
+    "memory_bytes": "memory for the snippet, e.g. 1GB",
 }
 
 
@@ -52,11 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = _limits(arguments)
         trace = _trace_file(Path(arguments.file), limits, not arguments.real_time, allow)
     except LimitError as error:
-        # The message says how a page raises the limit; here it is a flag.
-        happened = str(error).split(RAISE_IT)[0]
-        flag = LIMIT_FLAGS[error.limit]
-        how = f"{flag} {raised(error.limit, limits)}"
-        print(f"looplens: {happened}{RAISE_IT}pass {how}", file=sys.stderr)
+        # The error's message says how a page raises the limit; here the way is a flag.
+        flag = _flag(error.limit)
+        print(
+            f"looplens: {error.happened}; the run was ended. To raise it, pass {flag} "
+            f"{error.higher}",
+            file=sys.stderr,
+        )
         return 2
     except LooplensError as error:
         print(f"looplens: {error}", file=sys.stderr)
@@ -65,21 +58,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _flag(limit: LimitField) -> str:
+    """A limit's flag: the fence option's word (--timeout, --output, --events, --memory)."""
+    return "--" + next(s.option for s in LIMIT_SETTINGS if s.field == limit)
+
+
 def _limits(arguments: argparse.Namespace) -> Limits:
     """The limits the flags set, checked as a fence's are: above 0, sizes like 2MB."""
-    values: dict[str, float] = {}
-    for field, flag in LIMIT_FLAGS.items():
-        text = str(getattr(arguments, flag.removeprefix("--")))
-        value = parse_limit(field, text.strip())  # a shell may leave spaces around it
+    values: dict[LimitField, float] = {}
+    for setting in LIMIT_SETTINGS:
+        text = str(getattr(arguments, setting.option))
+        value = setting.parse(text.strip())  # a shell may leave spaces around it
         if value is None:
-            raise LooplensError(f"{flag} must be {limit_kind(field)} above 0, not '{text}'")
-        values[field] = value
-    return Limits(
-        timeout_s=values["timeout_s"],
-        output_bytes=int(values["output_bytes"]),
-        trace_events=int(values["trace_events"]),
-        memory_bytes=int(values["memory_bytes"]),
-    )
+            raise LooplensError(
+                f"--{setting.option} must be {setting.expected()} above 0, not '{text}'"
+            )
+        values[setting.field] = value
+    return limits_from(values)
 
 
 def _trace_file(path: Path, limits: Limits, virtual_time: bool, allow: tuple[str, ...]) -> Trace:
@@ -125,26 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         help="what the sandbox lets the snippet do, as in a fence: worker,net,child,read,write",
     )
     defaults = Limits()
-    trace.add_argument(
-        "--timeout",
-        default=f"{defaults.timeout_s:g}",
-        help="seconds the run may take (default: %(default)s)",
-    )
-    trace.add_argument(
-        "--output",
-        default=format_size(defaults.output_bytes),
-        help="what it may print, stdout and stderr together, e.g. 2MB (default: %(default)s)",
-    )
-    trace.add_argument(
-        "--events",
-        default=str(defaults.trace_events),
-        help="trace records before the trace is cut (default: %(default)s)",
-    )
-    trace.add_argument(
-        "--memory",
-        default=format_size(defaults.memory_bytes),
-        help="memory for the snippet, e.g. 1GB (default: %(default)s)",
-    )
+    for setting in LIMIT_SETTINGS:
+        trace.add_argument(
+            f"--{setting.option}",
+            default=setting.written(getattr(defaults, setting.field)),
+            help=f"{_FLAG_HELP[setting.field]} (default: %(default)s)",
+        )
     trace.add_argument(
         "--real-time",
         action="store_true",

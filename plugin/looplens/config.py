@@ -7,7 +7,17 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 
 from looplens.fences.options import MAX_RUNS
-from looplens.limits import DEFAULT_TIMEOUT_S, Limits, parse_size
+from looplens.limits import (
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_OUTPUT_BYTES,
+    DEFAULT_TIMEOUT_S,
+    DEFAULT_TRACE_EVENTS,
+    LIMIT_SETTINGS,
+    LimitField,
+    Limits,
+    format_size,
+    limits_from,
+)
 
 
 class LooplensConfig(Config):
@@ -15,11 +25,11 @@ class LooplensConfig(Config):
     """Trace snippets. When off, traced fences render as plain highlighted code."""
     timeout = c.Type((int, float), default=DEFAULT_TIMEOUT_S)
     """Seconds one snippet may run before its trace fails (a fence may say timeout=30)."""
-    max_output = c.Type((int, str), default="1MB")
+    max_output = c.Type((int, str), default=format_size(DEFAULT_OUTPUT_BYTES))
     """Bytes one snippet may print, e.g. "2MB" (fence: output=2MB)."""
-    max_events = c.Type(int, default=20_000)
+    max_events = c.Type(int, default=DEFAULT_TRACE_EVENTS)
     """Trace records kept per snippet; past it the trace is truncated (fence: events=50000)."""
-    max_memory = c.Type((int, str), default="512MB")
+    max_memory = c.Type((int, str), default=format_size(DEFAULT_MEMORY_BYTES))
     """Memory one snippet may use, e.g. "1GB" (fence: memory=1GB)."""
     runs = c.Type(int, default=1)
     """Times each snippet runs. Above 1, an output order that changes between runs fails the
@@ -39,11 +49,16 @@ class LooplensConfig(Config):
 
 def site_limits(config: LooplensConfig) -> Limits:
     """The limits every snippet of the site runs under, unless its fence sets its own."""
-    sizes = [parse_size(str(config[name])) for name in ("max_output", "max_memory")]
-    if None in sizes:
-        raise PluginError("looplens: max_output and max_memory are sizes like 2MB, 1GB or bytes")
-    output, memory = (size or 0 for size in sizes)
-    return Limits(config.timeout, output, config.max_events, memory)
+    values: dict[LimitField, float] = {}
+    for setting in LIMIT_SETTINGS:
+        given = config[setting.config]
+        value = setting.parse(str(given)) if isinstance(given, str) else float(given)
+        if not value or value <= 0:
+            raise PluginError(
+                f"looplens: {setting.config} must be {setting.expected()} above 0, not {given!r}"
+            )
+        values[setting.field] = value
+    return limits_from(values)
 
 
 def check_config(config: LooplensConfig) -> None:

@@ -1,14 +1,18 @@
 """What a snippet's run may use, and the words for a run that went past it.
 
-Values only, with no process in sight: the fence parser, the plugin's configuration and the
-cache's digest read them on every build, warm or cold, while the sandbox that enforces them
-(sandbox.py) is needed only when a snippet really runs.
+Values only, with no process in sight: the fence parser, the plugin's configuration, the CLI and
+the cache's digest read them on every build, warm or cold, while the sandbox that enforces them is
+needed only when a snippet really runs. Each limit is described once, in LIMIT_SETTINGS: its
+field, the fence option (which is also the CLI flag), the mkdocs.yml setting and how its values
+are written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from looplens.errors import TracerError
 
@@ -23,6 +27,8 @@ DEFAULT_OUTPUT_BYTES = 1 * MB
 DEFAULT_TRACE_EVENTS = 20_000
 DEFAULT_MEMORY_BYTES = 512 * MB
 
+LimitField = Literal["timeout_s", "output_bytes", "trace_events", "memory_bytes"]
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -35,28 +41,29 @@ class Limits:
     memory_bytes: int = DEFAULT_MEMORY_BYTES
 
 
-#: limit → (fence option, mkdocs.yml option of the looplens plugin): named in every breach message.
-LIMIT_OPTIONS = {
-    "timeout_s": ("timeout", "timeout"),
-    "output_bytes": ("output", "max_output"),
-    "trace_events": ("events", "max_events"),
-    "memory_bytes": ("memory", "max_memory"),
-}
-_LIMIT_WORDS = {
-    "timeout_s": "the time limit",
-    "output_bytes": "the output limit",
-    "trace_events": "the trace limit",
-    "memory_bytes": "the memory limit",
-}
+@dataclass(frozen=True, slots=True)
+class LimitOverrides:
+    """The limits one fence sets for itself (timeout=30 output=2MB); None: the site's."""
+
+    timeout_s: float | None = None
+    output_bytes: int | None = None
+    trace_events: int | None = None
+    memory_bytes: int | None = None
+
+    def over(self, site: Limits) -> Limits:
+        """The limits a run of this fence has: its own where it sets them, else the site's."""
+        changes = {
+            field.name: value
+            for field in dataclasses.fields(self)
+            if (value := getattr(self, field.name)) is not None
+        }
+        return dataclasses.replace(site, **changes)
 
 
-def format_size(size: int) -> str:
-    for unit, factor in (("GB", 1 << 30), ("MB", MB), ("KB", 1 << 10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor}{unit}"
-    return f"{size}B" if size < 1 << 10 else f"{size / MB:.1f}MB"
+#: A fence that sets no limit of its own.
+NO_OVERRIDES = LimitOverrides()
 
-
+_SECONDS = re.compile(r"\d+(\.\d+)?")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$", re.IGNORECASE)
 
 
@@ -69,65 +76,108 @@ def parse_size(text: str) -> int | None:
     return int(float(match[1]) * factor)
 
 
-_SECONDS = re.compile(r"\d+(\.\d+)?")
+def format_size(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", MB), ("KB", 1 << 10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return f"{size}B" if size < 1 << 10 else f"{size / MB:.1f}MB"
 
 
-def parse_limit(limit: str, text: str) -> float | None:
-    """A Limits field's value as a fence option or a CLI flag writes it (seconds, a count, or a
-    size like 2MB); None unless it is one, above 0."""
-    value: float | None
-    if limit == "timeout_s":
-        value = float(text) if _SECONDS.fullmatch(text) else None
-    elif limit == "trace_events":
-        value = int(text) if text.isdigit() else None
-    else:
-        value = parse_size(text)
-    return value or None
+@dataclass(frozen=True, slots=True)
+class LimitSetting:
+    """One limit, as every place that names it names it."""
+
+    field: LimitField
+    #: The fence option (timeout=30); the CLI flag is the same word (--timeout 30).
+    option: str
+    #: The looplens plugin's setting in mkdocs.yml.
+    config: str
+    kind: Literal["seconds", "count", "size"]
+    #: How a breach message names it: "the time limit".
+    words: str
+
+    def parse(self, text: str) -> float | None:
+        """A value as a fence or the CLI writes it; None unless it is one, above 0."""
+        value: float | None
+        if self.kind == "seconds":
+            value = float(text) if _SECONDS.fullmatch(text) else None
+        elif self.kind == "count":
+            value = int(text) if text.isdigit() else None
+        else:
+            value = parse_size(text)
+        return value or None
+
+    def expected(self) -> str:
+        """What a value must be, for messages: "must be {expected} above 0"."""
+        return {"seconds": "seconds", "count": "a count"}.get(self.kind, "a size like 2MB")
+
+    def written(self, value: float) -> str:
+        """A value as a fence or the CLI writes it: 10, 20000, 512MB."""
+        if self.kind == "seconds":
+            return f"{value:g}"
+        if self.kind == "count":
+            return str(int(value))
+        return format_size(int(value))
+
+    def shown(self, value: float) -> str:
+        """A value in a message: 10 s, 20000 events, 512MB."""
+        if self.kind == "seconds":
+            return f"{value:g} s"
+        if self.kind == "count":
+            return f"{int(value)} events"
+        return format_size(int(value))
+
+    def raised(self, value: float) -> str:
+        """A higher value to suggest, as a fence or the CLI writes it."""
+        return self.written(value * 3 if self.kind == "seconds" else value * 2)
 
 
-def limit_kind(limit: str) -> str:
-    """What a value of `limit` must be, for messages: "must be {kind} above 0"."""
-    return {"timeout_s": "seconds", "trace_events": "a count"}.get(limit, "a size like 2MB")
+LIMIT_SETTINGS = (
+    LimitSetting("timeout_s", "timeout", "timeout", "seconds", "the time limit"),
+    LimitSetting("output_bytes", "output", "max_output", "size", "the output limit"),
+    LimitSetting("trace_events", "events", "max_events", "count", "the trace limit"),
+    LimitSetting("memory_bytes", "memory", "max_memory", "size", "the memory limit"),
+)
+LIMIT_BY_FIELD: dict[LimitField, LimitSetting] = {s.field: s for s in LIMIT_SETTINGS}
 
 
-def _shown(limit: str, value: float) -> str:
-    if limit == "timeout_s":
-        return f"{value:g} s"
-    if limit == "trace_events":
-        return f"{int(value)} events"
-    return format_size(int(value))
+def limits_from(values: dict[LimitField, float]) -> Limits:
+    """Limits from one value per field, each made the field's type (a size is whole bytes)."""
+    return Limits(
+        timeout_s=float(values["timeout_s"]),
+        output_bytes=int(values["output_bytes"]),
+        trace_events=int(values["trace_events"]),
+        memory_bytes=int(values["memory_bytes"]),
+    )
 
 
 class LimitError(TracerError):
-    """A run went past one of its limits (`limit`, a Limits field) and was ended."""
+    """A run went past one of its limits and was ended.
 
-    def __init__(self, message: str, limit: str) -> None:
-        super().__init__(message)
+    `happened` says what, with the limit's value; the message adds how a page raises it. The CLI,
+    whose way to raise it is a flag, builds its own message from the same parts.
+    """
+
+    def __init__(self, happened: str, limit: LimitField, higher: str) -> None:
+        self.happened = happened
         self.limit = limit
-
-    @classmethod
-    def of(cls, limit: str, limits: Limits, what: str) -> LimitError:
-        """`what` says what happened, with {limit} where the limit's value and name go."""
-        value = getattr(limits, limit)
-        fence, config = LIMIT_OPTIONS[limit]
-        shown = f"{_shown(limit, value)} ({_LIMIT_WORDS[limit]})"
-        return cls(
-            f"{what.replace('{limit}', shown)}{RAISE_IT}give the fence "
-            f"{fence}={raised(limit, limits)} or set '{config}' of the looplens plugin "
-            "in mkdocs.yml",
-            limit,
+        #: A higher value of the limit, as a fence or the CLI writes it.
+        self.higher = higher
+        setting = LIMIT_BY_FIELD[limit]
+        super().__init__(
+            f"{happened}; the run was ended. To raise it, give the fence "
+            f"{setting.option}={higher} or set '{setting.config}' of the looplens plugin "
+            "in mkdocs.yml"
         )
 
+    @classmethod
+    def of(cls, limit: LimitField, limits: Limits, what: str) -> LimitError:
+        """`what` says what happened, with {limit} where the limit's value and name go."""
+        setting = LIMIT_BY_FIELD[limit]
+        value = getattr(limits, limit)
+        shown = f"{setting.shown(value)} ({setting.words})"
+        return cls(what.replace("{limit}", shown), limit, setting.raised(value))
 
-#: Where a breach message turns from what happened to how to raise the limit.
-RAISE_IT = "; the run was ended. To raise it, "
-
-
-def raised(limit: str, limits: Limits) -> str:
-    """A higher value of `limit` (a Limits field), as a fence or the CLI writes it."""
-    value = getattr(limits, limit)
-    if limit == "timeout_s":
-        return f"{value * 3:g}"
-    if limit == "trace_events":
-        return str(int(value * 2))
-    return format_size(int(value * 2))
+    def located(self, where: str) -> LimitError:
+        """The same breach, its message starting with where it happened (`page:line: …`)."""
+        return LimitError(f"{where}: {self.happened}", self.limit, self.higher)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from looplens.limits import NO_OVERRIDES, LimitOverrides
+
 Language = Literal["javascript", "python"]
 #: How asyncio's timers pass in a traced run: "virtual" jumps to the next one, "real" waits.
 Clock = Literal["virtual", "real"]
@@ -72,8 +74,8 @@ class Snippet:
     clock: Clock = "virtual"
     #: The exit code the author expects; anything else fails the build.
     exit_code: int = 0
-    #: Limits this fence sets for itself (limits.Limits field → value); the rest are the site's.
-    limits: tuple[tuple[str, float], ...] = ()
+    #: Limits this fence sets for itself; the rest are the site's.
+    limits: LimitOverrides = NO_OVERRIDES
     #: What the fence opens in the sandbox (allow="worker,net"): see limits.PERMISSIONS.
     allow: tuple[str, ...] = ()
     #: The output holds figures measured on the build machine, so it differs from build to build;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from looplens.errors import SnippetError
 from looplens.fences.scan import Fence
-from looplens.limits import LIMIT_OPTIONS, PERMISSIONS, limit_kind, parse_limit
+from looplens.limits import LIMIT_SETTINGS, PERMISSIONS, LimitOverrides
 from looplens.snippet import Clock
 
 #: The most runs a fence may ask for: each run has the whole time limit, so runs=100000 would
@@ -29,21 +29,30 @@ def read_runs(fence: Fence, where: str) -> int | None:
     return int(text)
 
 
-def read_limits(fence: Fence, where: str) -> tuple[tuple[str, float], ...]:
+def read_limits(fence: Fence, where: str) -> LimitOverrides:
     """The limits a fence sets: timeout=30 (seconds), output=2MB, events=50000, memory=1GB."""
-    limits: list[tuple[str, float]] = []
-    for field, (option, _) in LIMIT_OPTIONS.items():
-        text = fence.option(option)
+    values: dict[str, float] = {}
+    for setting in LIMIT_SETTINGS:
+        text = fence.option(setting.option)
         if text is None:
             continue
-        value = parse_limit(field, text)
+        value = setting.parse(text)
         if value is None:
             raise SnippetError(
-                f"{where}: snippet '{fence.id}': {option} must be {limit_kind(field)} above 0, "
-                f"not '{text}'"
+                f"{where}: snippet '{fence.id}': {setting.option} must be {setting.expected()} "
+                f"above 0, not '{text}'"
             )
-        limits.append((field, value))
-    return tuple(limits)
+        values[setting.field] = value
+    return LimitOverrides(
+        timeout_s=values.get("timeout_s"),
+        output_bytes=_whole(values.get("output_bytes")),
+        trace_events=_whole(values.get("trace_events")),
+        memory_bytes=_whole(values.get("memory_bytes")),
+    )
+
+
+def _whole(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def read_allow(fence: Fence, where: str) -> tuple[str, ...]:

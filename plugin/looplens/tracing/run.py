@@ -8,7 +8,6 @@ names.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -24,9 +23,7 @@ DEFAULT_LIMITS = Limits()
 
 def snippet_limits(snippet: Snippet, site: Limits) -> Limits:
     """The limits one snippet runs under: its fence's where it sets them, else the site's."""
-    return dataclasses.replace(
-        site, **{name: type(getattr(site, name))(value) for name, value in snippet.limits}
-    )
+    return snippet.limits.over(site)
 
 
 def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
@@ -43,7 +40,7 @@ def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
                 allow=snippet.allow,
             )
         except LimitError as error:
-            raise LimitError(f"{snippet.where}: {error}", error.limit) from error
+            raise error.located(snippet.where) from error
         except TracerError as error:
             raise TracerError(f"{snippet.where}: {error}") from error
 
