@@ -211,7 +211,7 @@ def test_js_trace_event_flood_is_truncated_and_not_cached(tmp_path: Path) -> Non
     # The events limit keeps the trace small; the run goes on and prints everything.
     source = "for (let i = 0; i < 1000; i++) setTimeout(() => {});\nconsole.log('done');\n"
     pool = TracePool(1, LIMITS, TraceCache(tmp_path))
-    trace = pool.result(_snippet("javascript", source))
+    trace = pool.run_set(_snippet("javascript", source))[0]
     pool.close()
     assert trace.truncated
     assert _lines(trace, "stdout") == ["done"]
@@ -634,9 +634,9 @@ def test_a_run_that_timed_out_is_not_cached(tmp_path: Path) -> None:
     snippet = _snippet("javascript", "while (true) {}\n")
     pool = TracePool(1, LIMITS, TraceCache(tmp_path))
     with pytest.raises(TracerError):
-        pool.result(snippet)
+        pool.run_set(snippet)[0]
     pool.close()
-    assert TraceCache(tmp_path).get(snippet_digest(snippet, LIMITS)) is None
+    assert TraceCache(tmp_path).get_entry(snippet_digest(snippet, LIMITS)) is None
     assert list(tmp_path.iterdir()) == []
 
 
@@ -644,12 +644,12 @@ def test_a_run_that_broke_a_limit_does_not_touch_other_results(tmp_path: Path) -
     good = Snippet("good", "javascript", "good.js", "console.log('ok');\n", "docs/a.md", 1)
     flood = _snippet("python", "while True:\n    print('x' * 1000)\n")
     pool = TracePool(2, LIMITS, TraceCache(tmp_path))
-    bad_future, good_future = pool.submit(flood), pool.submit(good)
+    bad_future, good_future = pool.submit_runs(flood), pool.submit_runs(good)
     assert isinstance(bad_future.exception(), LimitError)
-    assert _lines(good_future.result(), "stdout") == ["ok"]
+    assert _lines(good_future.result()[0], "stdout") == ["ok"]
     pool.close()
-    assert TraceCache(tmp_path).get(snippet_digest(flood, LIMITS)) is None
-    assert TraceCache(tmp_path).get(snippet_digest(good, LIMITS)) is not None
+    assert TraceCache(tmp_path).get_entry(snippet_digest(flood, LIMITS)) is None
+    assert TraceCache(tmp_path).get_entry(snippet_digest(good, LIMITS)) is not None
 
 
 # --- fence options -------------------------------------------------------------------------------

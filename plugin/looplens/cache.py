@@ -37,10 +37,6 @@ class TraceCache:
         # cost a fraction of pathlib's objects.
         self._root = os.fspath(folder)
 
-    def get(self, digest: str) -> Trace | None:
-        entry = self.get_entry(digest)
-        return entry[0] if entry is not None else None
-
     def get_entry(self, digest: str) -> tuple[Trace, str] | None:
         """The trace and a digest of its content (what a drawn block of it is named by)."""
         return self._entry(digest, Trace.from_json)
@@ -48,11 +44,6 @@ class TraceCache:
     def put(self, digest: str, trace: Trace) -> str:
         """Keep `trace` under `digest`; returns the digest of its content."""
         return self._put(digest, trace.to_json())
-
-    def get_runs(self, digest: str) -> tuple[Trace, ...] | None:
-        """All the runs of one snippet, or None (also for an entry that is a single trace)."""
-        entry = self.get_runs_entry(digest)
-        return entry[0] if entry is not None else None
 
     def get_runs_entry(self, digest: str) -> tuple[tuple[Trace, ...], str] | None:
         """All the runs of one snippet and a digest of the entry's content."""

@@ -69,20 +69,6 @@ class TracePool:
         """All the runs of a snippet: as many as runs_for says, one or more."""
         return self._submit(snippet, runs_for(snippet, self._runs))
 
-    def submit(self, snippet: Snippet) -> Future[Trace]:
-        """One run of a snippet (its first, if it runs several times)."""
-        first: Future[Trace] = Future()
-
-        def copy(done: Future[tuple[Trace, ...]]) -> None:
-            error = done.exception()
-            if error is not None:
-                first.set_exception(error)
-            else:
-                first.set_result(done.result()[0])
-
-        self._submit(snippet, 1).add_done_callback(copy)
-        return first
-
     def _submit(self, snippet: Snippet, runs: int) -> Future[tuple[Trace, ...]]:
         digest = self.digest(snippet, runs)
         if digest not in self._futures:
@@ -138,10 +124,8 @@ class TracePool:
         if self._cache is not None:
             self._cache.discard(digest)
 
-    def result(self, snippet: Snippet) -> Trace:
-        return self.submit(snippet).result()
-
     def run_set(self, snippet: Snippet) -> tuple[Trace, ...]:
+        """All the runs of a snippet, once they have run; TracerError if one could not."""
         return self.submit_runs(snippet).result()
 
     @property
