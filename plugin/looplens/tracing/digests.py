@@ -22,7 +22,7 @@ from looplens.tracing.run import snippet_limits
 
 
 def runs_digest(snippet: Snippet, options: Limits, runs: int) -> str:
-    """The cache name of a set of runs: one run is the plain trace's entry, as it always was."""
+    """The cache name of a set of `runs` runs; a single run is named by its snippet's digest."""
     digest = snippet_digest(snippet, options)
     if runs == 1:
         return digest
