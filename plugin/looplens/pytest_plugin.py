@@ -85,7 +85,18 @@ class TracedPage(pytest.File):
             yield TracedSnippetItem.from_parent(self, name=snippet.id, snippet=snippet)
 
 
-class TracedSnippetItem(pytest.Item):
+class _CheckItem(pytest.Item):
+    """A check whose failure is its message alone: it names the page, the snippet and the line."""
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        if isinstance(excinfo.value, SnippetCheckError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class TracedSnippetItem(_CheckItem):
     def __init__(self, *, snippet: Snippet, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.snippet = snippet
@@ -97,13 +108,6 @@ class TracedSnippetItem(pytest.Item):
         if verdict is not None:
             raise SnippetCheckError(f"{self.snippet.where}: {verdict.message()}")
 
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str | Any:
-        if isinstance(excinfo.value, SnippetCheckError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
     def reportinfo(self) -> tuple[Path, int, str]:
         # pytest shows `path::domain` and reads dots in the domain as nesting: give the bare id.
         return self.path, self.snippet.line - 1, self.snippet.id
@@ -114,7 +118,7 @@ class SnippetFile(pytest.File):
         yield SnippetFileItem.from_parent(self, name="traced-output-equals-plain-run")
 
 
-class SnippetFileItem(pytest.Item):
+class SnippetFileItem(_CheckItem):
     def runtest(self) -> None:
         traced = trace_file(self.path, timeout_s=DEFAULT_TIMEOUT_S)
         python = FILE_LANGUAGES[self.path.suffix] == "python"
@@ -133,13 +137,6 @@ class SnippetFileItem(pytest.Item):
                     f"{self.path.name}: traced {stream} differs from a plain run:\n"
                     f"plain:  {expected!r}\ntraced: {_lines(traced, stream)!r}"
                 )
-
-    def repr_failure(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
-    ) -> str | Any:
-        if isinstance(excinfo.value, SnippetCheckError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, self.name

@@ -61,6 +61,7 @@ class PrintedLine:
     queue: str
     #: The snippet line that scheduled the callback this line was printed from; None for sync code.
     line: int | None
+    #: Logical time of the callback that printed it.
     t: float
     callback: int = MAIN_CALLBACK
     thread: str = MAIN_THREAD
@@ -72,6 +73,7 @@ class Event:
 
     kind: EventKind
     callback: int
+    #: Logical time of the moment: when the callback was due, or ran, or printed.
     t: float
     #: For ``print`` events: the index into ``Trace.lines``.
     line_index: int | None = None

@@ -15,15 +15,6 @@ from looplens.trace import PrintedLine, Trace
 
 
 @dataclass(frozen=True, slots=True)
-class Mismatch:
-    """What differs between the expectation and the run, ready to print."""
-
-    diff: str
-    #: The real output written as an expectation block, for the author to paste if it is right.
-    actual_block: str
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict:
     """Everything wrong with one run of a snippet: its output, its exit code."""
 
@@ -37,6 +28,16 @@ class Verdict:
             parts += [self.output.diff, "If the real output is right, the expectation reads:"]
             parts.append(self.output.actual_block)
         return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """What differs between the expectation and the run, ready to print."""
+
+    #: A unified diff, expected against actual, queues shown where the author stated them.
+    diff: str
+    #: The real output written as an expectation block, for the author to paste if it is right.
+    actual_block: str
 
 
 def verify(snippet: Snippet, trace: Trace) -> Verdict | None:

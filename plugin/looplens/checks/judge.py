@@ -33,6 +33,7 @@ class DeclaredOrdering:
     """One declared ordering of a marked snippet, and how many runs printed it."""
 
     expectation: Expectation
+    #: Runs that printed it (0 is shown too: an ordering the author expects that no run printed).
     seen: int
 
 

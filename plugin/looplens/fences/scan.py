@@ -36,8 +36,10 @@ class Fence:
     """One fenced block as written: header fields and body, prefix removed."""
 
     lang: str
+    #: The `#id` of the header; "" when it has none.
     id: str
     classes: tuple[str, ...]
+    #: `key=value` pairs in the order written (a bare key is its own value).
     options: tuple[tuple[str, str], ...]
     body: str
     #: 1-based line of the opening fence.
