@@ -22,8 +22,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from looplens.sandbox.node_permissions import PRELOAD
+from looplens.tracing.child import TRACE_FD_VARIABLE
 from looplens.tracing.node.runtime import node_binary
-from looplens.tracing.node.tracer import TRACE_FD_VARIABLE, trace_javascript
+from looplens.tracing.node.tracer import trace_javascript
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "cases" / "js"
 NAMES = [

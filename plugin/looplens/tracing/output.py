@@ -26,6 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
+# Exported (`as`): the records that OutputBuilder lines up take the arrivals' type from here.
+from looplens.sandbox.process import Arrivals as Arrivals
 from looplens.trace import Stream
 
 Owner = TypeVar("Owner")
@@ -53,10 +55,6 @@ class Line(Generic[Owner]):
     t: float
     #: The record index of the write that printed the line's first byte.
     index: int
-
-
-#: When a stream's bytes were read: (end offset, microseconds) for each chunk, in order.
-Arrivals = list[tuple[int, int]]
 
 
 @dataclass(frozen=True, slots=True)

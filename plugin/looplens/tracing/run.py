@@ -15,8 +15,8 @@ from looplens.errors import TracerError
 from looplens.limits import LimitError, Limits
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
+from looplens.tracing.display import DISPLAY_FOLDER
 
-DISPLAY_FOLDER = "/looplens"
 #: The site's limits when mkdocs.yml sets none; a fence may set its own (Snippet.limits).
 DEFAULT_LIMITS = Limits()
 

@@ -1,35 +1,32 @@
 """Trace a JavaScript or TypeScript file: run it on the bundled Node with the looplens preload.
 
-The preload (tracers/node/preload.cjs) writes its records to a temporary file whose descriptor the
-child inherits (pass_fds); it is read after Node exits, so no pipe can fill up and block the run.
-Node's own stdout and stderr are captured as bytes: they are the truth of what was printed. Node
-exiting ends the run, even if something it started still holds the pipes. Node runs under its
-permission model, inside the sandbox and limits of sandbox.py.
+The preload (tracers/node/preload.cjs) writes its records to the side channel of tracing.child.
+Node exiting ends the run, even if something it started still holds the pipes. Node runs under
+its permission model, inside the sandbox and limits of sandbox.process.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
 from looplens.errors import TracerError
-from looplens.limits import MB, LimitError, Limits
+from looplens.limits import MB, Limits
 from looplens.sandbox.environment import scrubbed_environment
 from looplens.sandbox.node_permissions import PRELOAD, QUIET_SECURITY_WARNING, node_permission_flags
-from looplens.sandbox.process import run_sandboxed
-from looplens.trace import Stream, Trace
+from looplens.trace import Trace
+from looplens.tracing.child import (
+    HIDDEN_ARGS_VARIABLE,
+    TRACE_LIMIT_VARIABLE,
+    FinishedChild,
+    run_child,
+)
+from looplens.tracing.display import show_folder_as
 from looplens.tracing.node.records import build_trace
 from looplens.tracing.node.runtime import node_binary, node_version
-from looplens.tracing.output import Arrivals
-from looplens.tracing.side_channel import parse_records, show_folder_as
-
-TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
-TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
-HIDDEN_ARGS_VARIABLE = "LOOPLENS_HIDDEN_ARGS"
 
 
 def trace_javascript(
@@ -54,15 +51,11 @@ def trace_javascript(
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
-    with tempfile.TemporaryFile(prefix="looplens-trace-") as side_channel:
-        fd = side_channel.fileno()
-        stdout, stderr, arrivals, exit_code = _run(path, fd, limits, allow)
-        side_channel.seek(0)
-        records = parse_records(side_channel.read())
-    if not records or records[0].get("k") != "thread":
-        raise TracerError(f"the tracer did not start in Node (exit code {exit_code})")
-    output: dict[Stream, bytes] = {"stdout": stdout, "stderr": stderr}
-    trace = build_trace(records, output, exit_code, node_version(), arrivals)
+    child = _run(path, limits, allow)
+    if not child.started_as("thread"):
+        raise TracerError(f"the tracer did not start in Node (exit code {child.exit_code})")
+    arrivals = dict(child.arrivals)
+    trace = build_trace(child.records, child.output(), child.exit_code, node_version(), arrivals)
     if display_path is None:
         return trace
     return show_folder_as(trace, (given_folder, path.parent), display_path)
@@ -79,21 +72,16 @@ _OUT_OF_MEMORY = (
 )
 
 
-def _run(
-    path: Path, fd: int, limits: Limits, allow: Iterable[str]
-) -> tuple[bytes, bytes, dict[Stream, Arrivals], int]:
+def _out_of_memory(stderr: bytes) -> bool:
+    return any(sign in stderr for sign in _OUT_OF_MEMORY)
+
+
+def _run(path: Path, limits: Limits, allow: Iterable[str]) -> FinishedChild:
     heap_mb = max(16, limits.memory_bytes // MB)
     sandbox_flags = [f"--max-old-space-size={heap_mb}", *node_permission_flags(path.parent, allow)]
-    command = [
-        str(node_binary()),
-        *sandbox_flags,
-        "--require",
-        str(PRELOAD),
-        str(path),
-    ]
+    command = [str(node_binary()), *sandbox_flags, "--require", str(PRELOAD), str(path)]
     environment = {
         **scrubbed_environment(os.environ),
-        TRACE_FD_VARIABLE: str(fd),
         TRACE_LIMIT_VARIABLE: str(limits.trace_events),
         HIDDEN_ARGS_VARIABLE: json.dumps(sandbox_flags),
     }
@@ -102,21 +90,12 @@ def _run(
         # NODE_OPTIONS, but not --disable-warning: without this, they print the SecurityWarning.
         given = environment.get("NODE_OPTIONS", "")
         environment["NODE_OPTIONS"] = f"{given} {QUIET_SECURITY_WARNING}".strip()
-    finished = run_sandboxed(
+    return run_child(
         command,
-        cwd=path.parent,
-        env=environment,
-        pass_fds=(fd,),
+        path=path,
+        environment=environment,
         limits=limits,
         language="javascript",
         allow=allow,
-        name=path.name,
+        out_of_memory=_out_of_memory,
     )
-    stdout, stderr = finished.stdout.data(), finished.stderr.data()
-    if finished.exit_code != 0 and any(sign in stderr for sign in _OUT_OF_MEMORY):
-        raise LimitError.of("memory_bytes", limits, path.name + " ran out of memory, over {limit}")
-    arrivals: dict[Stream, Arrivals] = {
-        "stdout": finished.stdout.arrivals,
-        "stderr": finished.stderr.arrivals,
-    }
-    return stdout, stderr, arrivals, finished.exit_code

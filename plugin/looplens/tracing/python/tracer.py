@@ -4,17 +4,15 @@ The child is a plain `python FILE` whose PYTHONPATH holds tracers/python: its si
 installs, before the snippet starts, a traced event loop (for asyncio.run, asyncio.Runner and
 asyncio.new_event_loop), virtual time and recording sys.stdout/sys.stderr, then takes itself off
 sys.path and os.environ. The interpreter runs the snippet as usual, so tracebacks, exit status and
-what is printed while it shuts down are those of a plain run. The records go to a temporary file
-whose descriptor the child inherits (pass_fds), read after it exits, so no pipe can fill up and
-block the run. The child's real stdout and stderr are captured as bytes: they are the truth of
-what was printed, and they are what a plain `python FILE` prints in the same environment.
+what is printed while it shuts down are those of a plain run. The records go to the side channel
+of tracing.child. The child's real stdout and stderr are what a plain `python FILE` prints in the
+same environment.
 """
 
 from __future__ import annotations
 
 import platform
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,18 +20,20 @@ from typing import Any
 
 from looplens import PACKAGE_FOLDER
 from looplens.errors import TracerError
-from looplens.limits import LimitError, Limits
+from looplens.limits import Limits
 from looplens.sandbox.environment import python_environment
-from looplens.sandbox.process import run_sandboxed
-from looplens.sandbox.python_files import SANDBOX_VARIABLE, file_rules
+from looplens.sandbox.python_files import file_rules
 from looplens.trace import Stream, Trace
+from looplens.tracing.child import (
+    SANDBOX_VARIABLE,
+    TRACE_LIMIT_VARIABLE,
+    VIRTUAL_TIME_VARIABLE,
+    run_child,
+)
+from looplens.tracing.display import show_folder_as
 from looplens.tracing.python.records import build_trace
-from looplens.tracing.side_channel import parse_records, show_folder_as
 
 TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
-TRACE_FD_VARIABLE = "LOOPLENS_TRACE_FD"
-VIRTUAL_TIME_VARIABLE = "LOOPLENS_VIRTUAL_TIME"
-TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 
 
 def python_runtime() -> str:
@@ -73,34 +73,42 @@ def run_traced(
     path = path.resolve()
     if not path.is_file():
         raise TracerError(f"no such file: {path}")
-    with tempfile.TemporaryFile(prefix="looplens-trace-") as side_channel:
-        fd = side_channel.fileno()
-        environment = {
-            **python_environment(),
-            "PYTHONPATH": str(TRACER_DIR),
-            TRACE_FD_VARIABLE: str(fd),
-            VIRTUAL_TIME_VARIABLE: "1" if virtual_time else "0",
-            # A traced context gives about two records (queued, ran).
-            TRACE_LIMIT_VARIABLE: str(max(1, limits.trace_events // 2)),
-            # glibc reserves 64 MB of address space per thread's malloc arena: with a few executor
-            # threads that alone would eat the address-space limit.
-            "MALLOC_ARENA_MAX": "2",
-            SANDBOX_VARIABLE: file_rules(path.parent, allow).to_json(),
-        }
-        if "write" in allow:
-            # The one folder it may write in: where tempfile makes its files too.
-            environment["TMPDIR"] = str(path.parent)
-        command = [sys.executable, str(path)]
-        stdout, stderr, exit_code = _run(command, path, environment, fd, limits, allow)
-        side_channel.seek(0)
-        records = parse_records(side_channel.read())
-    if not records or records[0].get("k") != "start":
-        tail = stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
+    environment = {
+        **python_environment(),
+        "PYTHONPATH": str(TRACER_DIR),
+        VIRTUAL_TIME_VARIABLE: "1" if virtual_time else "0",
+        # A traced context gives about two records (queued, ran).
+        TRACE_LIMIT_VARIABLE: str(max(1, limits.trace_events // 2)),
+        # glibc reserves 64 MB of address space per thread's malloc arena: with a few executor
+        # threads that alone would eat the address-space limit.
+        "MALLOC_ARENA_MAX": "2",
+        SANDBOX_VARIABLE: file_rules(path.parent, allow).to_json(),
+    }
+    if "write" in allow:
+        # The one folder it may write in: where tempfile makes its files too.
+        environment["TMPDIR"] = str(path.parent)
+    child = run_child(
+        [sys.executable, str(path)],
+        path=path,
+        environment=environment,
+        limits=limits,
+        language="python",
+        allow=allow,
+        out_of_memory=_out_of_memory,
+    )
+    if not child.started_as("start"):
+        tail = child.stderr.decode("utf-8", errors="replace").strip().splitlines()[-1:]
         raise TracerError(
-            f"the Python tracer did not start in {path.name} (exit code {exit_code})"
+            f"the Python tracer did not start in {path.name} (exit code {child.exit_code})"
             + "".join(f": {line}" for line in tail)
         )
-    return TracedRun(path, stdout, stderr, exit_code, tuple(records))
+    return TracedRun(path, child.stdout, child.stderr, child.exit_code, child.records)
+
+
+def _out_of_memory(stderr: bytes) -> bool:
+    # The address-space limit shows as a MemoryError; uncaught, it ends the run as a breach.
+    last = stderr.rstrip().splitlines()[-1:]
+    return bool(last) and last[0].startswith(b"MemoryError")
 
 
 def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
@@ -130,29 +138,3 @@ def trace_python(
         path, timeout_s=timeout_s, virtual_time=virtual_time, limits=limits, allow=allow
     )
     return trace_from_run(run, display_path=display_path)
-
-
-def _run(
-    command: list[str],
-    path: Path,
-    environment: dict[str, str],
-    fd: int,
-    limits: Limits,
-    allow: Iterable[str],
-) -> tuple[bytes, bytes, int]:
-    finished = run_sandboxed(
-        command,
-        cwd=path.parent,
-        env=environment,
-        pass_fds=(fd,),
-        limits=limits,
-        language="python",
-        allow=allow,
-        name=path.name,
-    )
-    stdout, stderr = finished.stdout.data(), finished.stderr.data()
-    # The address-space limit shows as a MemoryError; uncaught, it ends the run as a breach.
-    last = stderr.rstrip().splitlines()[-1:]
-    if finished.exit_code != 0 and last and last[0].startswith(b"MemoryError"):
-        raise LimitError.of("memory_bytes", limits, path.name + " ran out of memory, over {limit}")
-    return stdout, stderr, finished.exit_code

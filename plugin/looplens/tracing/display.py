@@ -1,27 +1,19 @@
-"""What both tracers do with a finished run: read the side channel, hide the run's folder."""
+"""The folder a snippet ran in, as a page shows it: one fixed name instead of a temporary path.
+
+Pages must not depend on where a build put its temporary folders.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from looplens.trace import Trace
 
-
-def parse_records(data: bytes) -> list[dict[str, Any]]:
-    """One JSON record per line, as the in-runtime tracers write them."""
-    records = []
-    for line in data.splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            # Only a record cut short by a dying process can be malformed: ignore it.
-            continue
-    return records
+#: What a page's snippet's folder is shown as in its printed text.
+DISPLAY_FOLDER = "/looplens"
 
 
 def show_folder_as(trace: Trace, folders: Iterable[Path], display: str) -> Trace:
