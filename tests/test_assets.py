@@ -1,10 +1,26 @@
-"""The plugin's stylesheet is read by browsers that skip what they cannot parse, silently: a rule
-left open swallows the rules after it. Check its shape here, where a mistake fails loudly."""
+"""The plugin's stylesheets are read by browsers that skip what they cannot parse, silently: a
+rule left open swallows the rules after it. Check their shape here, where a mistake fails loudly,
+and that every page links the assets the site holds, the queues' colours after the main rules."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from bs4 import BeautifulSoup
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+
+from looplens.queues import QUEUE_TABLE
+from looplens.site.assets import (
+    ASSETS_URI,
+    CHIP_ALPHA,
+    SCRIPT_URIS,
+    STYLESHEET_URIS,
+    link_assets,
+    queue_stylesheet,
+)
 
 STYLESHEET = Path(__file__).parent.parent / "plugin" / "looplens" / "assets" / "looplens.css"
 
@@ -43,3 +59,66 @@ def test_a_rule_left_open_is_caught() -> None:
         assert "opens inside another" in str(error)
     else:
         raise AssertionError("an open rule went unnoticed")
+
+
+def test_the_queue_stylesheet_colours_every_queue_from_the_table() -> None:
+    parsed = rules(queue_stylesheet())
+    assert parsed == [
+        (f".looplens-queue--{queue.name}", f"background: {queue.colour}{CHIP_ALPHA};")
+        for queue in QUEUE_TABLE
+    ]
+    assert ".looplens-queue--" not in STYLESHEET.read_text(encoding="utf-8"), (
+        "a queue's colour belongs in the table, not in the static stylesheet"
+    )
+
+
+def site_config(tmp_path: Path) -> MkDocsConfig:
+    config = MkDocsConfig(config_file_path=str(tmp_path / "mkdocs.yml"))
+    (tmp_path / "docs").mkdir(exist_ok=True)
+    config.load_dict({"site_name": "test", "docs_dir": "docs", "extra_css": ["site.css"]})
+    errors, _ = config.validate()
+    assert errors == []
+    return config
+
+
+def test_pages_link_the_queue_colours_after_the_rules_they_override_and_each_asset_once(
+    tmp_path: Path,
+) -> None:
+    config = site_config(tmp_path)
+    link_assets(config)
+    link_assets(config)  # linking again adds nothing: each asset is linked once
+    main, queues = STYLESHEET_URIS
+    assert config.extra_css == ["site.css", main, queues]
+    assert [str(script) for script in config.extra_javascript] == list(SCRIPT_URIS)
+
+
+SITE_CONFIG = """\
+site_name: assets
+theme:
+  name: material
+markdown_extensions:
+  - pymdownx.superfences
+plugins:
+  - looplens:
+      cache: false
+"""
+
+
+def build_site(root: Path) -> Path:
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# A page without snippets\n")
+    (root / "mkdocs.yml").write_text(SITE_CONFIG)
+    build(load_config(str(root / "mkdocs.yml")))
+    return root / "site"
+
+
+def test_the_site_holds_a_file_behind_every_link_with_the_same_bytes_each_build(
+    tmp_path: Path,
+) -> None:
+    first, second = (build_site(tmp_path / name) for name in ("first", "second"))
+    uris = [*STYLESHEET_URIS, *SCRIPT_URIS]
+    assert all((first / uri).read_bytes() == (second / uri).read_bytes() for uri in uris)
+    assert (first / STYLESHEET_URIS[1]).read_text(encoding="utf-8") == queue_stylesheet()
+    page = BeautifulSoup((first / "index.html").read_text(encoding="utf-8"), "html.parser")
+    linked = [str(link["href"]) for link in page.select("link[rel=stylesheet]")]
+    assert [href for href in linked if href.startswith(ASSETS_URI)] == list(STYLESHEET_URIS)

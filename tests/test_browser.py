@@ -22,6 +22,7 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from looplens.queues import QUEUES_BY_NAME
 from looplens.site.share import share_pages
 
 PROJECT = Path(__file__).parent.parent
@@ -173,6 +174,22 @@ def test_a_diagram_in_a_tab_hidden_at_load_renders(site: str, browser: Any) -> N
     host.wait_for(state="visible")
     box = host.bounding_box()
     assert box is not None and box["width"] > 200 and box["height"] > 100
+    page.close()
+    assert errors == []
+
+
+def test_a_queue_chip_has_its_colour_from_the_queue_table(site: str, browser: Any) -> None:
+    """The queues' stylesheet is made at build time and must win over the main stylesheet's
+    neutral chip background."""
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site)
+    table = page.locator('div.looplens[data-looplens-id="hidden-diagram"] .looplens-output')
+    chip = table.locator(".looplens-queue--timers").first
+    red, green, blue = (int(QUEUES_BY_NAME["timers"].colour[i : i + 2], 16) for i in (1, 3, 5))
+    # Chromium writes the chip's colour at alpha 0x33 (51 / 255) as 0.2.
+    expected = f"rgba({red}, {green}, {blue}, 0.2)"
+    assert chip.evaluate("chip => getComputedStyle(chip).backgroundColor") == expected
     page.close()
     assert errors == []
 

@@ -3,6 +3,7 @@ build that highlights every fence makes, whatever the highlighter's settings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ from mkdocs.config import load_config
 import looplens.render.formatter
 import looplens.render.highlighting
 from looplens.cache import TraceCache
+from looplens.render.cache_key import RenderKey
 from looplens.render.highlighting import CodeToHighlight
+from looplens.snippet import Snippet
 
 CONFIG = """\
 site_name: highlighting
@@ -136,3 +139,18 @@ def mark_drawn_blocks(root: Path) -> int:
         assert block is not None
         cache.put_rendered(entry.stem, block.replace("sequenceDiagram", "REUSED", 1))
     return len(entries)
+
+
+def test_a_drawn_block_is_named_by_every_input_of_its_key() -> None:
+    snippet = Snippet("a", "javascript", "a.js", "console.log(1)\n", "docs/a.md", 3)
+    key = RenderKey("trace-digest", snippet, "<code>", "../glossary/", None)
+    same = RenderKey("trace-digest", snippet, "<code>", "../glossary/", None)
+    assert same.digest() == key.digest()
+    changed = [
+        replace(key, trace_content="other"),
+        replace(key, snippet=replace(snippet, line=4)),
+        replace(key, code="<code> "),
+        replace(key, glossary_url=None),
+        replace(key, share_url="../explain/a/"),
+    ]
+    assert len({key.digest(), *(other.digest() for other in changed)}) == 1 + len(changed)

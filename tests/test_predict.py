@@ -4,7 +4,6 @@ that is never the answer."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,15 +13,11 @@ from bs4 import BeautifulSoup
 from looplens.checks.predictable import check_predictable
 from looplens.errors import SnippetError
 from looplens.fences.collect import collect_snippets
+from looplens.queues import QUEUES_BY_NAME
 from looplens.render.block import render_snippet
-from looplens.render.predict import (
-    QUEUE_NOTES,
-    glossary_anchor,
-    predict_data,
-    starting_order,
-)
+from looplens.render.predict import predict_data, starting_order
 from looplens.snippet import Snippet
-from looplens.trace import QUEUES, PrintedLine, Trace
+from looplens.trace import PrintedLine, Trace
 
 PROJECT = Path(__file__).parent.parent
 GOLDEN = PROJECT / "tests" / "golden"
@@ -72,7 +67,7 @@ def test_the_data_holds_the_real_lines_their_queues_and_a_note_with_a_glossary_l
     assert data["lines"][3][3] == "setTimeout, line 2", "who scheduled the Timeout line"
     assert set(data["queues"]) == {line.queue for line in real}
     note, link = data["queues"]["microtask"]
-    assert note == QUEUE_NOTES["microtask"]
+    assert note == QUEUES_BY_NAME["microtask"].note
     assert link == "../glossary/#queue-microtask"
     assert predict_data(snippet(), trace(), None)["queues"]["sync"][1] == ""
 
@@ -95,11 +90,3 @@ def test_a_question_needs_two_different_lines() -> None:
     check_predictable(snippet(predict=False), printing("same", "same"))
     with pytest.raises(SnippetError, match=r"docs/a\.md:3: snippet 'q': a \.predict snippet"):
         check_predictable(snippet("q"), printing("same", "same"))
-
-
-def test_every_queue_has_a_note_and_an_anchor_in_the_glossary() -> None:
-    glossary = (PROJECT / "docs" / "glossary.md").read_text(encoding="utf-8")
-    anchors = set(re.findall(r"\{ #(queue-[a-z_]+) \}", glossary))
-    for queue in QUEUES:
-        assert QUEUE_NOTES[queue], queue
-        assert glossary_anchor(queue) in anchors, f"docs/glossary.md has no anchor for {queue}"

@@ -12,13 +12,14 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from looplens.queues import QUEUES_BY_NAME
+
 PROJECT = Path(__file__).parent.parent
 CARD = PROJECT / "docs" / "assets" / "looplens-card.png"
 WIDTH, HEIGHT = 1200, 630
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 LINES = [("Start", "sync"), ("End", "sync"), ("Promise", "microtask"), ("Timeout", "timers")]
-QUEUE_COLOURS = {"sync": "#9e9e9e", "microtask": "#7c4dff", "timers": "#ff9800"}
 
 HTML = """<!doctype html><html><head><meta charset="utf-8"><style>
 body {{ margin: 0; width: 1200px; height: 630px; font-family: "DejaVu Sans", sans-serif;
@@ -46,7 +47,7 @@ from.</p></div>
 def card_html() -> str:
     rows = "".join(
         f'<div class="row"><span>{text}</span><span class="chip" '
-        f'style="background:{QUEUE_COLOURS[queue]}55">{queue}</span></div>'
+        f'style="background:{QUEUES_BY_NAME[queue].colour}55">{queue}</span></div>'
         for text, queue in LINES
     )
     return HTML.format(rows=rows)

@@ -1,7 +1,7 @@
 """A content-addressed cache of traces and rendered runs on disk, safe for concurrent builds.
 
-An entry is named by the digest of everything that can change it (see run.snippet_digest and
-render_cache.render_key), so it is never stale: a changed input is a different name. Writes go to a
+An entry is named by the digest of everything that can change it (see digests.snippet_digest and
+cache_key.RenderKey), so it is never stale: a changed input is a different name. Writes go to a
 temporary file beside the entry and are renamed over it (atomic on POSIX), so a reader sees a whole
 entry or none, even with two builds writing at once. A truncated or unreadable entry is a miss,
 never an error.

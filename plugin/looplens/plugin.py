@@ -13,7 +13,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from looplens import PACKAGE_FOLDER
@@ -25,6 +25,7 @@ from looplens.fences.pages import PageSnippets
 from looplens.fences.scan import traced_fence_ids
 from looplens.render.fence_registration import register_fences
 from looplens.render.formatter import FenceRenderer
+from looplens.site.assets import asset_files, link_assets
 from looplens.site.ids import ids_also_headings, reject_clashing_ids
 from looplens.site.links import SHARE_META_KEY, page_links
 from looplens.site.pages import heading_ids, page_path, shared_id
@@ -35,12 +36,6 @@ from looplens.tracing.progress import ProgressLog
 log = get_plugin_logger(__name__)
 
 _TRACERS_FOLDER = PACKAGE_FOLDER / "tracers"
-_STYLESHEET = PACKAGE_FOLDER / "assets" / "looplens.css"
-_STYLESHEET_URI = "assets/looplens/looplens.css"
-_PLAYER = PACKAGE_FOLDER / "assets" / "looplens-player.js"
-_PLAYER_URI = "assets/looplens/looplens-player.js"
-_PREDICT = PACKAGE_FOLDER / "assets" / "looplens-predict.js"
-_PREDICT_URI = "assets/looplens/looplens-predict.js"
 
 _Result = TypeVar("_Result")
 
@@ -68,19 +63,14 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         check_config(self.config)
         self._project = Path(config.config_file_path).parent
         register_fences(config, self._renderer.custom_fences())
-        if _STYLESHEET_URI not in config.extra_css:
-            config.extra_css.append(_STYLESHEET_URI)
-        for script in (_PLAYER_URI, _PREDICT_URI):
-            if script not in config.extra_javascript:
-                config.extra_javascript.append(script)
+        link_assets(config)
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files | None:
         if not self.config.enabled:
             return files
-        files.append(File.generated(config, _STYLESHEET_URI, abs_src_path=str(_STYLESHEET)))
-        files.append(File.generated(config, _PLAYER_URI, abs_src_path=str(_PLAYER)))
-        files.append(File.generated(config, _PREDICT_URI, abs_src_path=str(_PREDICT)))
+        for asset in asset_files(config):
+            files.append(asset)
         self._start_build()
         assert self._judge is not None
         pages = []

@@ -22,11 +22,13 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-TRACE_VERSION = 1
+# The names a trace's `queue` fields hold, part of its contract: looplens.queues has every fact
+# about each one.
+from looplens.queues import JS_QUEUES as JS_QUEUES
+from looplens.queues import PYTHON_QUEUES as PYTHON_QUEUES
+from looplens.queues import QUEUES as QUEUES
 
-JS_QUEUES = ("sync", "nextTick", "microtask", "timers", "check", "poll", "close")
-PYTHON_QUEUES = ("sync", "task", "callback", "timer", "done_callback", "thread")
-QUEUES = tuple(dict.fromkeys(JS_QUEUES + PYTHON_QUEUES))
+TRACE_VERSION = 1
 
 Stream = Literal["stdout", "stderr"]
 EventKind = Literal["queued", "run", "print"]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
+from looplens.queues import QUEUES
 from looplens.snippet import Expectation, ExpectedLine
-from looplens.trace import QUEUES
 
 _QUEUE_SUFFIX = re.compile(rf"^(?P<text>.*?)(?:\t+| {{2,}})(?P<queue>{'|'.join(QUEUES)})[ \t]*$")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from dataclasses import dataclass
 
 from looplens import PACKAGE_FOLDER
 from looplens.snippet import Snippet
@@ -26,9 +27,22 @@ def renderer_digest() -> str:
     return digest.hexdigest()
 
 
-def render_key(trace_content: str, snippet: Snippet, code: str, links: str) -> str:
-    """The name of a block drawn from the trace whose content has the digest `trace_content`;
-    the snippet's fields (its id, its expectation), its highlighted code (or what decides it) and
-    the links it holds (relative to its page) are part of it."""
-    parts = (renderer_digest(), trace_content, repr(snippet), code, links)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class RenderKey:
+    """Everything a drawn block depends on besides the renderers' code, which `digest` adds."""
+
+    #: The digest of the content of the trace the block is drawn from.
+    trace_content: str
+    #: The fence as written: every field of the snippet (its id, its expectation) counts.
+    snippet: Snippet
+    #: The block's highlighted code, or what decides it.
+    code: str
+    #: The links the block holds, relative to its page.
+    glossary_url: str | None
+    share_url: str | None
+
+    def digest(self) -> str:
+        """The block's name in the cache."""
+        links = f"{self.glossary_url}\0{self.share_url}"
+        parts = (renderer_digest(), self.trace_content, repr(self.snippet), self.code, links)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()

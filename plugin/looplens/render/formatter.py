@@ -24,7 +24,7 @@ from looplens.fences.scan import (
     TRACE_CLASS,
 )
 from looplens.render.block import render_snippet
-from looplens.render.cache_key import render_key
+from looplens.render.cache_key import RenderKey
 from looplens.render.highlighting import (
     CodeToHighlight,
     count_as_highlighted,
@@ -95,44 +95,30 @@ class FenceRenderer:
             return ""  # the output table shows the checked output in its place
         if TRACE_CLASS not in classes:
             return highlight_as_written(md, src, language, options, **kwargs)
-        traced = self._snippets.get(kwargs["id_value"])
+        traced = self._traced(kwargs["id_value"])
+        self._rendered.add(traced.snippet.id)
+        code = _code_to_highlight(traced, options, classes)
+        if self._cache is None or traced.digest is None:
+            return self._draw(traced, highlight(md, code))
+        return self._cached_block(md, traced, code, self._cache, traced.digest)
+
+    def _traced(self, snippet_id: str) -> TracedSnippet:
+        traced = self._snippets.get(snippet_id)
         if traced is None:
             raise FenceError(
-                f"{self._page}: traced fence '{kwargs['id_value']}' was not collected before "
+                f"{self._page}: traced fence '{snippet_id}' was not collected before "
                 "rendering (is it inside a construct that looplens does not scan?)"
             )
-        self._rendered.add(traced.snippet.id)
-        # Show the code that ran, even where SuperFences saw an include line it did not expand.
-        code = CodeToHighlight(
-            source=traced.snippet.source.rstrip("\n"),
-            language=_HIGHLIGHT_LANGUAGE[traced.snippet.language],
-            title=traced.snippet.filename,
-            options=tuple(sorted((str(name), str(value)) for name, value in options.items())),
-            classes=tuple(name for name in classes if name not in _FENCE_ONLY_CLASSES),
-        )
-        glossary_url = self._links.glossary
-        share_url = self._links.share_url(traced.snippet.id)
-        links = f"{glossary_url}\0{share_url}"
+        return traced
 
-        def draw(code_html: str) -> str:
-            return render_snippet(
-                traced.snippet,
-                traced.trace,
-                code_html,
-                traced.verdict,
-                traced.orderings,
-                traced.schedules,
-                glossary_url=glossary_url,
-                share_url=share_url,
-            )
-
-        if self._cache is None or traced.digest is None:
-            return draw(highlight(md, code))
+    def _cached_block(
+        self, md: Any, traced: TracedSnippet, code: CodeToHighlight, cache: TraceCache, digest: str
+    ) -> str:
+        """The block kept in the cache, or drawn and kept; highlighted only when its highlighted
+        code has no shorter name or is needed to draw it."""
         identity = highlight_identity(md, code)
         if identity is not None:
-            block = self._cache.get_rendered(
-                render_key(traced.digest, traced.snippet, identity, links)
-            )
+            block = cache.get_rendered(self._render_key(traced, digest, identity).digest())
             if block is not None:
                 count_as_highlighted(md)
                 return block
@@ -142,12 +128,41 @@ class FenceRenderer:
         # stash by position: only the highlighted code itself, placeholders and all, can name it.
         untouched = stashed is not None and stash_size(md) == stashed
         name = identity if identity is not None and untouched else None
-        key = render_key(traced.digest, traced.snippet, name or code_html, links)
-        block = None if name else self._cache.get_rendered(key)
+        key = self._render_key(traced, digest, name or code_html).digest()
+        block = None if name else cache.get_rendered(key)
         if block is None:
-            block = draw(code_html)
-            self._cache.put_rendered(key, block)
+            block = self._draw(traced, code_html)
+            cache.put_rendered(key, block)
         return block
+
+    def _render_key(self, traced: TracedSnippet, digest: str, code: str) -> RenderKey:
+        share_url = self._links.share_url(traced.snippet.id)
+        return RenderKey(digest, traced.snippet, code, self._links.glossary, share_url)
+
+    def _draw(self, traced: TracedSnippet, code_html: str) -> str:
+        return render_snippet(
+            traced.snippet,
+            traced.trace,
+            code_html,
+            traced.verdict,
+            traced.orderings,
+            traced.schedules,
+            glossary_url=self._links.glossary,
+            share_url=self._links.share_url(traced.snippet.id),
+        )
+
+
+def _code_to_highlight(
+    traced: TracedSnippet, options: dict[str, Any], classes: list[str]
+) -> CodeToHighlight:
+    # Show the code that ran, even where SuperFences saw an include line it did not expand.
+    return CodeToHighlight(
+        source=traced.snippet.source.rstrip("\n"),
+        language=_HIGHLIGHT_LANGUAGE[traced.snippet.language],
+        title=traced.snippet.filename,
+        options=tuple(sorted((str(name), str(value)) for name, value in options.items())),
+        classes=tuple(name for name in classes if name not in _FENCE_ONLY_CLASSES),
+    )
 
 
 def validate(

@@ -12,24 +12,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from looplens.queues import QUEUE_TABLE, QUEUES_BY_NAME
 from looplens.render.html_text import visible
 from looplens.trace import MAIN_THREAD, Callback, Event, Trace
 
 MAX_MESSAGES = 80
-
-QUEUE_TITLES = {
-    "nextTick": "nextTick queue",
-    "microtask": "Microtask queue",
-    "timers": "Timers",
-    "check": "Check (setImmediate)",
-    "poll": "Poll (I/O)",
-    "close": "Close callbacks",
-    "task": "Ready queue: tasks",
-    "callback": "Ready queue: callbacks",
-    "timer": "Timers",
-    "done_callback": "Done callbacks",
-    "thread": "Threads",
-}
 
 _UNSAFE = re.compile(r"[#;<>&%]")
 _ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "%": "#37;"}
@@ -96,16 +83,18 @@ def _participants(trace: Trace) -> list[tuple[str, str]]:
     for thread in dict.fromkeys(callback.thread for callback in trace.callbacks):
         if thread != MAIN_THREAD:
             participants.append((_stack(thread), f"Call stack ({thread})"))
-    for queue, title in QUEUE_TITLES.items():
-        if any(callback.queue == queue for callback in trace.callbacks):
-            participants.append((_queue(queue), title))
+    used = {callback.queue for callback in trace.callbacks}
+    for queue in QUEUE_TABLE:
+        if queue.title is not None and queue.name in used:
+            participants.append((_queue(queue.name), queue.title))
     participants.append(("console", "Console"))
     return participants
 
 
 def _scheduled(callback: Callback) -> str:
     where = f" (line {callback.line})" if callback.line is not None else ""
-    due = f", due at {callback.t:g} ms" if callback.queue in ("timers", "timer") else ""
+    queue = QUEUES_BY_NAME.get(callback.queue)
+    due = f", due at {callback.t:g} ms" if queue is not None and queue.timed else ""
     return f"{callback.api}{where}{due}"
 
 

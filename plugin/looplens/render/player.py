@@ -22,8 +22,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 
+from looplens.queues import QUEUES
 from looplens.render.html_text import attribute
-from looplens.trace import MAIN_THREAD, QUEUES, Trace
+from looplens.trace import MAIN_THREAD, Trace
 
 _LEXER = {"javascript": "js", "python": "python"}
 _EVENT_KIND = {"queued": "q", "run": "r", "print": "p"}

@@ -12,36 +12,11 @@ import hashlib
 import json
 from typing import Any
 
+from looplens.queues import QUEUES_BY_NAME, glossary_anchor
 from looplens.render.html_text import attribute
 from looplens.render.table import scheduled_by
 from looplens.snippet import Snippet
 from looplens.trace import Trace
-
-#: One line on what each queue holds, shown next to every revealed line. The glossary's queue
-#: table says the same at more length, under the anchor `glossary_anchor(queue)`.
-QUEUE_NOTES: dict[str, str] = {
-    "sync": "The main script itself, run top to bottom before any callback.",
-    "nextTick": "A process.nextTick callback: drained after the current callback, "
-    "before promise reactions.",
-    "microtask": "A promise reaction (.then, the code after await) or queueMicrotask: "
-    "all run before the loop moves on.",
-    "timers": "A setTimeout or setInterval callback, run in the timers phase once its delay "
-    "has passed.",
-    "check": "A setImmediate callback, run in the check phase, right after polling for I/O.",
-    "poll": "An I/O callback (files, sockets, DNS, thread-pool work), run when the operation "
-    "completes.",
-    "close": "A close callback of a handle, such as a socket's 'close' event.",
-    "task": "A step of an asyncio task: its coroutine runs until it really waits.",
-    "callback": "A call_soon callback, run by the loop in the order it was scheduled.",
-    "timer": "A call_later or call_at callback, run once its time has come.",
-    "done_callback": "A callback added with Future.add_done_callback, run once the future is done.",
-    "thread": "Printed from another thread (to_thread, run_in_executor), beside the loop.",
-}
-
-
-def glossary_anchor(queue: str) -> str:
-    """The id of a queue's row in the glossary: `queue-nexttick`, `queue-done_callback`."""
-    return "queue-" + queue.lower()
 
 
 def starting_order(snippet_id: str, texts: list[str]) -> list[int]:
@@ -69,7 +44,7 @@ def predict_data(snippet: Snippet, trace: Trace, glossary_url: str | None) -> di
         "order": starting_order(snippet.id, texts),
         "queues": {
             queue: [
-                QUEUE_NOTES.get(queue, ""),
+                _note(queue),
                 f"{glossary_url}#{glossary_anchor(queue)}" if glossary_url else "",
             ]
             for queue in used
@@ -83,3 +58,10 @@ def predict_attribute(snippet: Snippet, trace: Trace, glossary_url: str | None) 
         predict_data(snippet, trace, glossary_url), ensure_ascii=False, separators=(",", ":")
     )
     return f" data-looplens-predict={attribute(data)}"
+
+
+def _note(queue: str) -> str:
+    """The line shown next to every revealed line of the queue; the glossary's queue table says
+    the same at more length."""
+    known = QUEUES_BY_NAME.get(queue)
+    return known.note if known is not None else ""
