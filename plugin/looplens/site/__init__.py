@@ -1,1 +1,3 @@
-"""placeholder"""
+"""What spans the pages of a site: ids unique site-wide (ids.py), links from a block to the
+glossary and to share pages (links.py), facts of a page (pages.py), the generated share pages
+(share.py) and the assets every page loads (assets.py)."""
