@@ -28,7 +28,7 @@ from looplens.errors import SnippetError, TracerError
 from looplens.fences.collect import collect_snippets
 from looplens.fences.expected_output import parse_expectation
 from looplens.limits import MB, LimitError, LimitOverrides, Limits
-from looplens.sandbox import process as sandbox
+from looplens.sandbox import command, namespaces
 from looplens.sandbox import python_files as python_sandbox
 from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language, Snippet
@@ -39,7 +39,7 @@ from looplens.tracing.pool import TracePool
 from looplens.tracing.run import trace_runs, trace_snippet
 
 pytestmark = pytest.mark.skipif(
-    not sandbox.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
+    not namespaces.network_blocked(), reason="needs Linux namespaces (unshare) to sandbox snippets"
 )
 
 LIMITS = Limits(timeout_s=1.0, output_bytes=64 * 1024, trace_events=200, memory_bytes=64 * MB)
@@ -431,7 +431,7 @@ def test_py_fork_bomb_is_capped_and_ended() -> None:
     assert _breach(_snippet("python", source, ("child",))) == _time_limit("hostile.py")
 
 
-@pytest.mark.skipif(not sandbox.tasks_capped(), reason="the task cap needs namespaces")
+@pytest.mark.skipif(not namespaces.tasks_capped(), reason="the task cap needs namespaces")
 def test_py_a_run_has_at_most_max_tasks_processes() -> None:
     source = (
         "import os, time\n"
@@ -447,7 +447,7 @@ def test_py_a_run_has_at_most_max_tasks_processes() -> None:
     )
     trace = _run(_snippet("python", source, ("child",)), ROOMY)
     # The snippet's own process is one of the MAX_TASKS.
-    expected = f"{sandbox.MAX_TASKS - 1} [Errno 11] Resource temporarily unavailable"
+    expected = f"{namespaces.MAX_TASKS - 1} [Errno 11] Resource temporarily unavailable"
     assert _lines(trace, "stdout") == [expected]
 
 
@@ -478,7 +478,7 @@ def host_folder() -> Iterator[Path]:
     Beside the tests, unless the project itself sits in one of them (a CI checkout in /tmp):
     then in the home folder."""
     here = Path(__file__).parent.resolve()
-    hidden = [Path(folder) for folder in sandbox.hidden_folders()]
+    hidden = [Path(folder) for folder in namespaces.hidden_folders()]
     base = Path.home() if any(here.is_relative_to(folder) for folder in hidden) else here
     with tempfile.TemporaryDirectory(prefix=".hostile-", dir=base) as folder:
         yield Path(folder)
@@ -774,7 +774,7 @@ def _never_connected(listener: socket.socket) -> None:
 
 
 _needs_hiding = pytest.mark.skipif(
-    not sandbox.hides_host_folders(), reason="needs a mount namespace (unshare --mount)"
+    not namespaces.hides_host_folders(), reason="needs a mount namespace (unshare --mount)"
 )
 
 
@@ -929,11 +929,11 @@ def test_where_a_mount_namespace_is_refused_runs_go_on_without_one(
         return probe(words, **options)
 
     monkeypatch.setattr(subprocess, "run", refuse_mount_namespace)
-    prefix = sandbox.namespace_prefix.__wrapped__(False)
+    prefix = namespaces.namespace_prefix.__wrapped__(False)
     monkeypatch.setattr(subprocess, "run", probe)
     assert prefix.words
     assert not prefix.hides_folders
-    monkeypatch.setattr(sandbox, "namespace_prefix", lambda loopback: prefix)
+    monkeypatch.setattr(command, "namespace_prefix", lambda loopback: prefix)
     name = f"looplens-test-{os.getpid()}-{time.monotonic_ns()}"
     host_file = Path("/dev/shm") / name
     host_file.write_text("host")

@@ -33,7 +33,7 @@ SYSTEM_LIBRARIES = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib64", "/usr/
 READABLE_DEVICES = ("/dev/urandom", "/dev/random", "/dev/zero")
 WRITABLE_DEVICES = ("/dev/null",)
 #: What `child` adds: programs, the loader's cache, and POSIX semaphores (multiprocessing), in
-#: the run's own /dev/shm where it has a mount namespace (see sandbox.hides_host_folders).
+#: the run's own /dev/shm where it has a mount namespace (see namespaces.hides_host_folders).
 PROGRAM_FOLDERS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
 CHILD_READS = ("/etc/ld.so.cache",)
 CHILD_WRITES = ("/dev/shm",)
