@@ -11,7 +11,6 @@ import pytest
 
 from looplens import PACKAGE_FOLDER
 from looplens.limits import LimitError, Limits
-from looplens.sandbox import python_files
 from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language
 from looplens.tracing import child
@@ -55,10 +54,6 @@ def test_every_host_variable_is_checked_against_a_child() -> None:
     defined = {value for key, value in vars(child).items() if key.endswith("_VARIABLE")}
     checked = {name for names in READ_BY.values() for name in names}
     assert defined == checked
-
-
-def test_the_python_file_rules_travel_under_the_host_name() -> None:
-    assert python_files.SANDBOX_VARIABLE == child.SANDBOX_VARIABLE
 
 
 def test_a_record_cut_short_is_left_out() -> None:

@@ -34,6 +34,7 @@ from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language, Snippet
 from looplens.trace import Trace
 from looplens.tracers.python import _looplens_sandbox
+from looplens.tracing import child
 from looplens.tracing.digests import snippet_digest
 from looplens.tracing.pool import TracePool
 from looplens.tracing.run import trace_runs, trace_snippet
@@ -952,7 +953,7 @@ def _run_directly(
     environment = {
         **python_environment(),
         "PYTHONPATH": str(python_sandbox.TRACER_DIR),
-        python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
+        child.SANDBOX_VARIABLE: rules.to_json(),
     }
     return subprocess.run(
         [sys.executable, "snippet.py"],
@@ -1030,7 +1031,7 @@ def test_py_file_rules_are_the_same_with_either_enforcement(
     environment = {
         **python_environment(),
         "PYTHONPATH": str(python_sandbox.TRACER_DIR),
-        python_sandbox.SANDBOX_VARIABLE: rules.to_json(),
+        child.SANDBOX_VARIABLE: rules.to_json(),
     }
     done = subprocess.run(
         [sys.executable, "snippet.py"],

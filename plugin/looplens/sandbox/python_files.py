@@ -24,7 +24,6 @@ from pathlib import Path
 from looplens import PACKAGE_FOLDER
 from looplens.tracers.python import _looplens_sandbox as child_sandbox
 
-SANDBOX_VARIABLE = child_sandbox.SANDBOX_VARIABLE
 TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
 
 #: Where the dynamic loader finds the shared libraries that extension modules link to.

@@ -2,7 +2,7 @@
 
 The preload (tracers/node/preload.cjs) writes its records to the side channel of tracing.child.
 Node exiting ends the run, even if something it started still holds the pipes. Node runs under
-its permission model, inside the sandbox and limits of sandbox.process.
+its permission model, inside the sandbox and limits of looplens.sandbox.
 """
 
 from __future__ import annotations
