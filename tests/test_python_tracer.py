@@ -324,6 +324,16 @@ def test_the_tracer_leaves_no_trace_in_the_snippets_environment(tmp_path: Path) 
     assert [line.text for line in trace_python(path).lines] == ["[]", "[]"]
 
 
+def test_every_tracer_module_is_loaded_before_its_folder_leaves_sys_path(tmp_path: Path) -> None:
+    # A module imported later, once sitecustomize took the folder off sys.path, would not be found.
+    path = tmp_path / "modules.py"
+    path.write_text(
+        "import sys\nprint(sorted(n for n in sys.modules if n.startswith('_looplens_')))\n"
+    )
+    modules = sorted(module.stem for module in TRACER_DIR.glob("_looplens_*.py"))
+    assert [line.text for line in trace_python(path).lines] == [str(modules)]
+
+
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="eager tasks exist from Python 3.12 on")
 def test_an_eager_first_step_runs_in_its_creator(tmp_path: Path) -> None:
     path = tmp_path / "eager.py"
@@ -529,7 +539,7 @@ def _task_classes() -> list[type[asyncio.Task[Any]]]:
 def test_private_detail_task_steps_are_callbacks_bound_to_their_task(
     task_class: type[asyncio.Task[Any]], child: Callable[[str], ModuleType]
 ) -> None:
-    task_of = child("_looplens_loop").task_of
+    task_of = child("_looplens_tasks").task_of
     loop = asyncio.new_event_loop()
     try:
         future = loop.create_future()

@@ -1,4 +1,5 @@
-"""Where running code comes from: the snippet, asyncio's own machinery, or the tracer itself.
+"""Where running code comes from: the snippet, asyncio's own machinery, or the tracer itself,
+and which executor work item a thread runs.
 
 Part of the looplens asyncio tracer, which runs inside the snippet's process: standard library only,
 and no import of looplens (the package may not even be importable from the snippet's interpreter).
@@ -12,8 +13,10 @@ import os
 import selectors
 import sys
 import threading
+from concurrent.futures import thread as concurrent_thread
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 
 def _folder(module_file: str | None) -> str:
@@ -38,6 +41,12 @@ _MECHANISM = frozenset(
         "to_thread",
     }
 )
+
+#: The frame of an executor's work item running a function in a worker thread; its `self` says
+#: which submission the thread works on (pinned by
+#: test_private_detail_executor_runs_work_in_a_work_item_frame).
+_WORK_ITEM_RUN = concurrent_thread._WorkItem.run.__code__
+_EXECUTOR_FILE = _WORK_ITEM_RUN.co_filename
 
 _snippet = ""
 
@@ -99,3 +108,29 @@ def outer_frame(depth: int) -> FrameType | None:
         return sys._getframe(depth + 1)
     except ValueError:
         return None
+
+
+def work_item(frame: FrameType | None) -> Any:
+    """The executor work item that runs `frame`'s stack, if any."""
+    while frame is not None:
+        if frame.f_code is _WORK_ITEM_RUN:
+            return frame.f_locals.get("self")
+        frame = frame.f_back
+    return None
+
+
+def in_work_item_elsewhere(ident: int | None) -> bool:
+    """Whether a thread other than `ident` runs inside an executor work item now."""
+    for thread, frame in sys._current_frames().items():
+        walking: FrameType | None = frame
+        while thread != ident and walking is not None:
+            if walking.f_code is _WORK_ITEM_RUN:
+                return True
+            walking = walking.f_back
+    return False
+
+
+def is_executor_file(frame: FrameType | None) -> bool:
+    """Code of concurrent.futures.thread: what starts an executor's workers (pinned by
+    test_private_detail_executor_starts_its_workers_from_its_own_module)."""
+    return frame is not None and frame.f_code.co_filename == _EXECUTOR_FILE

@@ -9,7 +9,6 @@ and no tracer frame below the snippet's own in any stack it prints.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -18,16 +17,20 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_clock as clock
+    from looplens.tracers.python import _looplens_contexts as contexts
     from looplens.tracers.python import _looplens_frames as frames
     from looplens.tracers.python import _looplens_loop as loop
+    from looplens.tracers.python import _looplens_records as records
     from looplens.tracers.python import _looplens_sandbox as sandbox
-    from looplens.tracers.python import _looplens_state as state
+    from looplens.tracers.python import _looplens_tasks as tasks
 else:  # the child imports its siblings from this folder, put on sys.path by PYTHONPATH
     import _looplens_clock as clock
+    import _looplens_contexts as contexts
     import _looplens_frames as frames
     import _looplens_loop as loop
+    import _looplens_records as records
     import _looplens_sandbox as sandbox
-    import _looplens_state as state
+    import _looplens_tasks as tasks
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,7 +43,7 @@ TRACE_LIMIT_VARIABLE = "LOOPLENS_TRACE_LIMIT"
 class TracedStream:
     """sys.stdout / sys.stderr: every write is recorded with what ran it, then passed on as is."""
 
-    def __init__(self, stream: TextIO, name: str, tracer: state.Tracer) -> None:
+    def __init__(self, stream: TextIO, name: str, tracer: contexts.Tracer) -> None:
         self._looplens_stream = stream
         self._looplens_name = name
         self._looplens_tracer = tracer
@@ -80,8 +83,7 @@ def _install_tracer(folder: str) -> None:
     # (os.environ, sys.path) or the processes it starts.
     virtual = os.environ.pop(VIRTUAL_TIME_VARIABLE, "1") != "0"
     limit = os.environ.pop(TRACE_LIMIT_VARIABLE, "")
-    if limit.isdigit() and int(limit) > 0:
-        state.CONTEXT_LIMIT = int(limit)
+    context_limit = int(limit) if limit.isdigit() and int(limit) > 0 else records.CONTEXT_LIMIT
     os.environ.pop("PYTHONPATH", None)
     while folder in sys.path:
         sys.path.remove(folder)
@@ -92,15 +94,9 @@ def _install_tracer(folder: str) -> None:
     # The interpreter compiles the script under its absolute name, as it appears in tracebacks;
     # pathlib would normalize that name, the interpreter does not.
     frames.set_snippet(os.path.join(os.getcwd(), sys.argv[0]))  # noqa: PTH109, PTH118
-    tracer = state.install(state.Channel(fd))
-    tracer.emit(
-        {
-            "k": "start",
-            "python": platform.python_version(),
-            "snippet": frames.snippet(),
-            "virtual": virtual,
-        }
-    )
+    recorder = records.Recorder(records.Channel(fd), context_limit)
+    tracer = contexts.install(recorder)
+    recorder.started(frames.snippet(), virtual=virtual)
     loop.CLOCK.virtual = virtual
 
     def on_sleep(seconds: float) -> None:
@@ -112,11 +108,12 @@ def _install_tracer(folder: str) -> None:
     clock.install(loop.CLOCK, on_sleep=on_sleep, may_skip_sleep=loop.may_skip_sleep)
     _patch_threads(tracer)
     loop.install()
+    tasks.install()
     sys.stdout = TracedStream(sys.stdout, "stdout", tracer)
     sys.stderr = TracedStream(sys.stderr, "stderr", tracer)
 
 
-def _patch_threads(tracer: state.Tracer) -> None:
+def _patch_threads(tracer: contexts.Tracer) -> None:
     start = threading.Thread.start
     submit = ThreadPoolExecutor.submit
 

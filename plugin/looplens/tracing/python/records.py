@@ -1,4 +1,4 @@
-"""Turn the records of the asyncio tracer (tracers/python, see _looplens_state.py) into a Trace.
+"""Turn the records of the asyncio tracer (tracers/python, see _looplens_records.py) into a Trace.
 
 The tracer reports facts in the order they happened, logical times included: a context was
 queued (``q``, due at ``due``), started (``run``, at ``t``), wrote (``p``, at ``t``), finished

@@ -1,19 +1,8 @@
-"""What the tracer knows while the snippet runs, and the side channel it writes that to.
+"""What the tracer knows while the snippet runs: which context runs now, and at what logical time.
 
-Every unit of work is a Context: the main script (id 0), a handle in an event loop's ready
-queue (a Task step, a call_soon callback, a timer, a done callback), executor work, or a thread.
-The tracer writes one JSON object a line to an inherited file descriptor, never to stdout:
-
-- ``start``: the tracer runs (``python``, ``snippet``, ``virtual``).
-- ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
-  ``due``, its logical time; ``at``, when a timer was set). ``user`` is false for asyncio's own
-  plumbing.
-- ``run``: it starts running, at logical time ``t`` (``id``, ``th`` = thread, ``api`` for task
-  steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor).
-- ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran, at ``t``.
-- ``done``: executor work ``id`` finished (its worker is free again).
-- ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
-- ``error``: the tracer itself failed (a bug): the host refuses such a trace.
+A context (_looplens_records.Context) is a unit of work: the main script, a loop handle,
+executor work or a thread. The Tracer tells which one the code running now belongs to, keeps the
+logical clocks, and follows threads and executor work; its Recorder writes what it learns.
 
 Logical time (ms) comes from requested delays and the causal chain, never from a clock reading,
 so that two runs of a snippet give the same numbers. A context is due at the logical time of the
@@ -30,16 +19,11 @@ change when asyncio's "Task exception was never retrieved" and the like are prin
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import threading
-import traceback
 import weakref
 from asyncio import events
 from collections.abc import Iterator
 from concurrent.futures import Future as ConcurrentFuture
-from concurrent.futures import thread as concurrent_thread
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -47,38 +31,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_frames as frames
+    from looplens.tracers.python._looplens_records import MAIN, Context, Recorder
 else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_frames as frames
-
-#: Contexts recorded at most: each costs a "q" and a "run" record, so about twice as many events.
-CONTEXT_LIMIT = 10_000
-
-#: looplens.trace.MAIN_THREAD (looplens itself is not imported here).
-MAIN_THREAD = "main"
-
-#: The frame of an executor's work item running a function in a worker thread; its `self` says
-#: which submission the thread works on (pinned by
-#: test_private_detail_executor_runs_work_in_a_work_item_frame).
-_WORK_ITEM_RUN = concurrent_thread._WorkItem.run.__code__
-_EXECUTOR_FILE = _WORK_ITEM_RUN.co_filename
+    from _looplens_records import MAIN, Context, Recorder
 
 
 def logical(ms: float) -> float:
     """Logical times keep µs: sums of float delays must not show 300.00000000000006."""
     return round(ms, 3)
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    id: int
-    queue: str
-    #: The logical time (ms) at which it became due.
-    due: float = 0.0
-    #: False past CONTEXT_LIMIT: no "q" or "run" record exists for it.
-    recorded: bool = True
-
-
-MAIN = Context(0, "sync")
 
 
 @dataclass(eq=False, slots=True)
@@ -92,37 +53,15 @@ class Activity:
     now: float = 0.0
 
 
-class Channel:
-    """JSON lines to the inherited descriptor; silent in forked children and once it is closed."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._pid = os.getpid()
-
-    def write(self, record: dict[str, Any]) -> None:
-        if os.getpid() != self._pid:
-            return
-        data = (json.dumps(record, separators=(",", ":")) + "\n").encode()
-        try:
-            while data:
-                data = data[os.write(self._fd, data) :]
-        except OSError:
-            # The snippet closed the descriptor: the run goes on, its trace ends here.
-            self._pid = -1
-
-
 class Tracer:
-    def __init__(self, channel: Channel) -> None:
-        self.channel = channel
-        # Reentrant: a write can run a finalizer that writes again in the same thread.
-        self.lock = threading.RLock()
+    def __init__(self, records: Recorder) -> None:
+        self.records = records
+        # The recorder's: one lock orders the records and guards what follows.
+        self.lock = records.lock
         self.local = threading.local()
         self.main_thread = threading.main_thread()
         #: Logical clocks of the threads that run loop callbacks (and the main script), by ident.
         self.clocks: dict[int, float] = {}
-        self.last_id = 0
-        self.truncated = False
-        self.failed = False
         #: (id(future), id(callback)) -> line of a done callback that snippet code registered.
         self.done_callbacks: dict[tuple[int, int], int | None] = {}
         #: Executor work and threads, by context id: they keep their own clocks.
@@ -138,17 +77,9 @@ class Tracer:
         self.live_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
         self.pending_work = 0
 
-    # -- records ------------------------------------------------------------------------------
-
-    def emit(self, record: dict[str, Any]) -> None:
-        with self.lock:
-            self.channel.write(record)
-
     def fail(self) -> None:
         """A bug in the tracer: say so once, and let the snippet run on untouched."""
-        if not self.failed:
-            self.failed = True
-            self.emit({"k": "error", "text": traceback.format_exc()})
+        self.records.fail()
 
     def schedule(
         self,
@@ -164,26 +95,7 @@ class Tracer:
         with self.lock:
             now = self.now(parent)
             due = logical(now + delay)
-            self.last_id += 1
-            if self.last_id > CONTEXT_LIMIT:
-                if not self.truncated:
-                    self.truncated = True
-                    self.channel.write({"k": "truncated"})
-                return Context(self.last_id, queue, due, recorded=False)
-            record: dict[str, Any] = {
-                "k": "q",
-                "id": self.last_id,
-                "queue": queue,
-                "api": api,
-                "line": line,
-                "parent": parent.id,
-                "user": user,
-                "due": due,
-            }
-            if due != now:
-                record["at"] = now
-            self.channel.write(record)
-            return Context(self.last_id, queue, due)
+            return self.records.queued(queue, api, line, parent, user=user, now=now, due=due)
 
     # -- logical time ---------------------------------------------------------------------------
 
@@ -205,7 +117,7 @@ class Tracer:
         ident = threading.get_ident()
         t = max(self.clocks.get(ident, 0.0), context.due)
         self.clocks[ident] = t
-        self._run(context, t, api=api)
+        self.records.ran(context, t, api=api)
 
     def slept(self, seconds: float) -> None:
         """time.sleep() moves the logical clock of what called it."""
@@ -217,24 +129,6 @@ class Tracer:
             else:
                 key = self._clock_key()
                 self.clocks[key] = logical(self.clocks.get(key, 0.0) + ms)
-
-    def _run(
-        self,
-        context: Context,
-        t: float,
-        *,
-        api: str | None = None,
-        thread: threading.Thread | None = None,
-        pool: str | None = None,
-    ) -> None:
-        if not context.recorded:
-            return
-        record: dict[str, Any] = {"k": "run", "id": context.id, "t": t, "th": thread_label(thread)}
-        if api is not None:
-            record["api"] = api
-        if pool is not None:
-            record["pool"] = pool
-        self.emit(record)
 
     # -- what runs now ------------------------------------------------------------------------
 
@@ -263,7 +157,7 @@ class Tracer:
             self.local.attributed = previous
 
     def _thread_context(self, thread: threading.Thread) -> Context:
-        item = self._work_item()
+        item = frames.work_item(frames.outer_frame(1))
         # Under the lock: the submitting thread holds it until the submission is registered.
         with self.lock:
             work = None if item is None else self.work.get(item.future)
@@ -280,16 +174,6 @@ class Tracer:
         self._start(activity, thread)
         return activity.context
 
-    @staticmethod
-    def _work_item() -> Any:
-        """The executor work item that this thread runs now, if any."""
-        frame = frames.outer_frame(2)
-        while frame is not None:
-            if frame.f_code is _WORK_ITEM_RUN:
-                return frame.f_locals.get("self")
-            frame = frame.f_back
-        return None
-
     def _activity(self, context: Context, pool: str | None = None) -> Activity:
         activity = Activity(context, pool)
         self.activities[context.id] = activity
@@ -301,7 +185,7 @@ class Tracer:
                 return
             activity.started = True
             activity.now = activity.context.due
-        self._run(activity.context, activity.now, thread=thread, pool=activity.pool)
+        self.records.ran(activity.context, activity.now, thread=thread, pool=activity.pool)
 
     # -- threads and executor work --------------------------------------------------------------
 
@@ -310,9 +194,8 @@ class Tracer:
         frame = frames.outer_frame(2)
         while frame is not None and frames.is_tracer_file(frame.f_code.co_filename):
             frame = frame.f_back
-        if frame is not None and frame.f_code.co_filename == _EXECUTOR_FILE:
-            # An executor's worker (pinned by test_private_detail_executor_starts_its_workers_
-            # from_its_own_module): idle most of the time; its work is traced per submission.
+        if frames.is_executor_file(frame):
+            # An executor's worker: idle most of the time; its work is traced per submission.
             return
         with self.lock:
             self.live_threads.add(thread)
@@ -360,8 +243,7 @@ class Tracer:
             # Silent work still shows that it ran: in its worker, or, if it was done before
             # its submission was registered, where this callback runs now.
             self._start(activity, threading.current_thread())
-            if activity.context.recorded:
-                self.emit({"k": "done", "id": activity.context.id})
+            self.records.work_done(activity.context)
         except Exception:
             self.fail()
 
@@ -377,40 +259,19 @@ class Tracer:
             return False
         # A worker hands its result over (call_soon_threadsafe) from a done callback, after its
         # work is done: it is busy until it leaves the work item.
-        for ident, frame in sys._current_frames().items():
-            walking: FrameType | None = frame
-            while ident != current.ident and walking is not None:
-                if walking.f_code is _WORK_ITEM_RUN:
-                    return False
-                walking = walking.f_back
-        return True
+        return not frames.in_work_item_elsewhere(current.ident)
 
     # -- writes -------------------------------------------------------------------------------
 
     def printed(self, stream: str, text: str, size: int) -> None:
         context = self.current()
-        record: dict[str, Any] = {
-            "k": "p",
-            "c": context.id,
-            "s": stream,
-            "text": text,
-            "n": size,
-            "t": self.now(context),
-        }
-        if not context.recorded:
-            record["queue"] = context.queue
-        self.emit(record)
+        self.records.printed(context, stream, text, size, self.now(context))
 
     def done_callback_added(
         self, future: object, callback: object, frame: FrameType | None
     ) -> None:
         if frames.caller_is_user(frame):
             self.done_callbacks[id(future), id(callback)] = frames.snippet_line(frame)
-
-
-def thread_label(thread: threading.Thread | None = None) -> str:
-    thread = thread or threading.current_thread()
-    return MAIN_THREAD if thread is threading.main_thread() else thread.name
 
 
 TRACER: Tracer | None = None
@@ -422,7 +283,7 @@ def tracer() -> Tracer:
     return TRACER
 
 
-def install(channel: Channel) -> Tracer:
+def install(records: Recorder) -> Tracer:
     global TRACER
-    TRACER = Tracer(channel)
+    TRACER = Tracer(records)
     return TRACER

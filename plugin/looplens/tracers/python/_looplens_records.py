@@ -1,0 +1,175 @@
+"""The records the tracer writes, and the side channel they go to.
+
+Every unit of work is a Context: the main script (id 0), a handle in an event loop's ready
+queue (a Task step, a call_soon callback, a timer, a done callback), executor work, or a thread.
+The tracer writes one JSON object a line to an inherited file descriptor, never to stdout:
+
+- ``start``: the tracer runs (``python``, ``snippet``, ``virtual``).
+- ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
+  ``due``, its logical time; ``at``, when a timer was set). ``user`` is false for asyncio's own
+  plumbing.
+- ``run``: it starts running, at logical time ``t`` (``id``, ``th`` = thread, ``api`` for task
+  steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor).
+- ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran, at ``t``.
+- ``done``: executor work ``id`` finished (its worker is free again).
+- ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
+- ``error``: the tracer itself failed (a bug): the host refuses such a trace.
+
+Logical times are in ms (_looplens_contexts.py says where they come from). This module is the
+only one that writes to the side channel: every record passes through Recorder.emit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+#: Contexts recorded at most: each costs a "q" and a "run" record, so about twice as many events.
+CONTEXT_LIMIT = 10_000
+
+#: looplens.trace.MAIN_THREAD (looplens itself is not imported here).
+MAIN_THREAD = "main"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    id: int
+    queue: str
+    #: The logical time (ms) at which it became due.
+    due: float = 0.0
+    #: False past the context limit: no "q" or "run" record exists for it.
+    recorded: bool = True
+
+
+MAIN = Context(0, "sync")
+
+
+def thread_label(thread: threading.Thread | None = None) -> str:
+    thread = thread or threading.current_thread()
+    return MAIN_THREAD if thread is threading.main_thread() else thread.name
+
+
+class Channel:
+    """JSON lines to the inherited descriptor; silent in forked children and once it is closed."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._pid = os.getpid()
+
+    def write(self, record: dict[str, Any]) -> None:
+        if os.getpid() != self._pid:
+            return
+        data = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError:
+            # The snippet closed the descriptor: the run goes on, its trace ends here.
+            self._pid = -1
+
+
+class Recorder:
+    """Numbers the contexts and writes one record at a time, in the order things happened."""
+
+    def __init__(self, channel: Channel, context_limit: int = CONTEXT_LIMIT) -> None:
+        self.channel = channel
+        self.context_limit = context_limit
+        # Reentrant: a write can run a finalizer that writes again in the same thread.
+        self.lock = threading.RLock()
+        self.last_id = 0
+        self.truncated = False
+        self.failed = False
+
+    def emit(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self.channel.write(record)
+
+    def fail(self) -> None:
+        """A bug in the tracer: say so once, and let the snippet run on untouched."""
+        if not self.failed:
+            self.failed = True
+            self.emit({"k": "error", "text": traceback.format_exc()})
+
+    def started(self, snippet: str, *, virtual: bool) -> None:
+        self.emit(
+            {
+                "k": "start",
+                "python": platform.python_version(),
+                "snippet": snippet,
+                "virtual": virtual,
+            }
+        )
+
+    def queued(
+        self,
+        queue: str,
+        api: str | None,
+        line: int | None,
+        parent: Context,
+        *,
+        user: bool,
+        now: float,
+        due: float,
+    ) -> Context:
+        """A new context, queued by `parent` at logical time `now`, due at `due`."""
+        with self.lock:
+            self.last_id += 1
+            if self.last_id > self.context_limit:
+                if not self.truncated:
+                    self.truncated = True
+                    self.channel.write({"k": "truncated"})
+                return Context(self.last_id, queue, due, recorded=False)
+            record: dict[str, Any] = {
+                "k": "q",
+                "id": self.last_id,
+                "queue": queue,
+                "api": api,
+                "line": line,
+                "parent": parent.id,
+                "user": user,
+                "due": due,
+            }
+            if due != now:
+                record["at"] = now
+            self.channel.write(record)
+            return Context(self.last_id, queue, due)
+
+    def ran(
+        self,
+        context: Context,
+        t: float,
+        *,
+        api: str | None = None,
+        thread: threading.Thread | None = None,
+        pool: str | None = None,
+    ) -> None:
+        if not context.recorded:
+            return
+        record: dict[str, Any] = {"k": "run", "id": context.id, "t": t, "th": thread_label(thread)}
+        if api is not None:
+            record["api"] = api
+        if pool is not None:
+            record["pool"] = pool
+        self.emit(record)
+
+    def printed(self, context: Context, stream: str, text: str, size: int, t: float) -> None:
+        record: dict[str, Any] = {
+            "k": "p",
+            "c": context.id,
+            "s": stream,
+            "text": text,
+            "n": size,
+            "t": t,
+        }
+        if not context.recorded:
+            record["queue"] = context.queue
+        self.emit(record)
+
+    def work_done(self, context: Context) -> None:
+        if context.recorded:
+            self.emit({"k": "done", "id": context.id})
