@@ -14,12 +14,13 @@ from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from looplens.checks.judge import MARKED_RUNS, judge, printed_order, runs_for
+from looplens.checks.judge import judge, printed_order
 from looplens.errors import SnippetError
 from looplens.fences.collect import collect_snippets
 from looplens.render.block import render_snippet
 from looplens.snippet import Snippet
 from looplens.trace import Callback, Event, PrintedLine, Trace
+from looplens.tracing.run import MARKED_RUNS, runs_for
 
 MARKED = """\
 ```js {#race .trace .nondeterministic}

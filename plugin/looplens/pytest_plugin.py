@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from looplens.checks.judge import judge, runs_for
+from looplens.checks.judge import judge
 from looplens.fences.collect import collect_snippets
 from looplens.fences.scan import TRACE_CLASS, iter_fences
 from looplens.limits import DEFAULT_TIMEOUT_S
@@ -27,7 +27,7 @@ from looplens.sandbox.environment import python_environment
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 from looplens.tracing.node.runtime import node_binary
-from looplens.tracing.run import DEFAULT_LIMITS, trace_file, trace_runs
+from looplens.tracing.run import DEFAULT_LIMITS, runs_for, trace_file, trace_runs
 
 
 class SnippetCheckError(Exception):

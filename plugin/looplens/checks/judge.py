@@ -21,8 +21,6 @@ from looplens.checks.races import Race, recognise_races
 from looplens.snippet import Expectation, Snippet
 from looplens.trace import MAIN_THREAD, Trace
 
-#: Runs of a marked snippet whose fence sets no runs= (and the site asks for fewer).
-MARKED_RUNS = 20
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 
 Ordering = tuple[tuple[str, str], ...]
@@ -57,14 +55,6 @@ class Judgement:
     #: How many different schedules (order in which callbacks ran, printing or not) the runs
     #: had. Above 1 with a fixed printed order, the page still shows one run, and says so.
     schedules: int = 1
-
-
-def runs_for(snippet: Snippet, site_runs: int) -> int:
-    """How many times a snippet runs: its fence's runs=, else the site's (at least MARKED_RUNS
-    for a marked snippet, whose page shows counts)."""
-    if snippet.runs is not None:
-        return snippet.runs
-    return max(site_runs, MARKED_RUNS) if snippet.nondeterministic else site_runs
 
 
 def printed_order(snippet: Snippet, trace: Trace) -> Ordering:

@@ -33,7 +33,7 @@ from looplens.render.highlighting import (
     highlight_identity,
     stash_size,
 )
-from looplens.site.links import PageLinks
+from looplens.render.links import PageLinks
 from looplens.snippet import FENCE_LANGUAGES
 
 #: Fence languages handed to this formatter; a fence without `.trace` renders as usual.

@@ -8,25 +8,15 @@ site's files, as MkDocs would for a Markdown link.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from mkdocs.structure.files import File, Files
+
+from looplens.render.links import PageLinks
 
 #: The folder of the generated share pages: a snippet `x` has its page at `explain/x.md`.
 SHARE_FOLDER = "explain"
 #: The front-matter key of a share page: the id of the snippet it explains.
 SHARE_META_KEY = "looplens_share"
-
-
-@dataclass(frozen=True, slots=True)
-class PageLinks:
-    #: The glossary page, or None when the site has none.
-    glossary: str | None = None
-    #: Snippet id → its share page, for the snippets that have one (and are not on it already).
-    share: tuple[tuple[str, str], ...] = ()
-
-    def share_url(self, snippet_id: str) -> str | None:
-        return dict(self.share).get(snippet_id)
 
 
 def share_page_path(snippet_id: str) -> str:

@@ -12,12 +12,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from looplens.cache import TraceCache
-from looplens.checks.judge import runs_for
 from looplens.limits import Limits
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing.digests import reread_tracers, runs_digest
-from looplens.tracing.run import DEFAULT_LIMITS, trace_runs
+from looplens.tracing.run import DEFAULT_LIMITS, runs_for, trace_runs
 
 
 def default_concurrency() -> int:

@@ -17,6 +17,8 @@ from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 from looplens.tracing.display import DISPLAY_FOLDER
 
+#: Runs of a marked snippet whose fence sets no runs= (and the site asks for fewer).
+MARKED_RUNS = 20
 #: The site's limits when mkdocs.yml sets none; a fence may set its own (Snippet.limits).
 DEFAULT_LIMITS = Limits()
 
@@ -75,6 +77,14 @@ def trace_file(
             allow=allow,
         )
     raise TracerError(f"{path.name}: cannot trace '{path.suffix}' files")
+
+
+def runs_for(snippet: Snippet, site_runs: int) -> int:
+    """How many times a snippet runs: its fence's runs=, else the site's (at least MARKED_RUNS
+    for a marked snippet, whose page shows counts)."""
+    if snippet.runs is not None:
+        return snippet.runs
+    return max(site_runs, MARKED_RUNS) if snippet.nondeterministic else site_runs
 
 
 def trace_runs(snippet: Snippet, options: Limits, runs: int) -> tuple[Trace, ...]:

@@ -6,7 +6,7 @@ by the kernel where it can (Landlock, _looplens_landlock.py): a denied open is t
 EACCES, which Python shows as its own PermissionError. Where Landlock is missing (macOS, older
 kernels, a container that filters the syscalls), an audit hook (_looplens_audit.py) raises the
 same PermissionError for the file operations Python audits; that is a guard, not a boundary.
-Landlock and the host's namespaces (looplens.sandbox.process) are what enforce the rules. Child
+Landlock and the host's namespaces (looplens.sandbox.namespaces) are what enforce the rules. Child
 processes are refused by the audit hook in both cases, for a message that says what to do; under
 Landlock, running a program (execve) is denied by the kernel too.
 
