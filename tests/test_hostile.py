@@ -9,6 +9,7 @@ snippet does wrong is content: Node's or Python's own error, in the trace, as a 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from looplens import PACKAGE_FOLDER
 from looplens.cache import TraceCache
 from looplens.checks.judge import judge
 from looplens.config import LooplensConfig, site_limits
@@ -544,6 +546,15 @@ def test_js_file_write_outside_the_folder_is_denied() -> None:
 
 def test_js_reading_etc_passwd_is_denied() -> None:
     source = "console.log(require('fs').readFileSync('/etc/passwd', 'utf8'));\n"
+    _access_denied(_run(_snippet("javascript", source)), "--allow-fs-read")
+
+
+def test_js_reads_only_the_tracer_s_folder_of_the_package() -> None:
+    # The run may read the tracer's files (the preload loads its parts), no other file of the
+    # package.
+    beside = PACKAGE_FOLDER / "__init__.py"
+    assert beside.is_file()
+    source = f"console.log(require('fs').readFileSync({json.dumps(str(beside))}, 'utf8'));\n"
     _access_denied(_run(_snippet("javascript", source)), "--allow-fs-read")
 
 

@@ -7,19 +7,21 @@ from pathlib import Path
 
 from looplens import PACKAGE_FOLDER
 
-#: The preload that traces every Node run: the one file outside its folder that a run must read.
-PRELOAD = PACKAGE_FOLDER / "tracers" / "node" / "preload.cjs"
+#: The tracer of every Node run: the one folder outside the snippet's that a run must read.
+TRACER_FOLDER = PACKAGE_FOLDER / "tracers" / "node"
+#: The tracer's file that Node is told to --require; it loads the others from its folder.
+PRELOAD = TRACER_FOLDER / "preload.cjs"
 QUIET_SECURITY_WARNING = "--disable-warning=SecurityWarning"
 
 
 def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
-    """Node's permission model: read the snippet's folder and the preload, write nowhere, no
+    """Node's permission model: read the snippet's folder and the tracer's, write nowhere, no
     child processes, addons, WASI or workers unless the fence allows them ("write" opens the
     snippet's own temporary folder, "read" every file). Node prints a
     SecurityWarning for every --allow-* flag that can escape the model; that is about the
     sandbox, not the snippet, so it is silenced (only that warning type)."""
     allowed = set(allow)
-    reads = ["*"] if "read" in allowed else [str(folder), str(PRELOAD)]
+    reads = ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER)]
     flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
     if "write" in allowed:
         flags.append(f"--allow-fs-write={folder}")
