@@ -72,3 +72,12 @@ def test_modules_and_functions_are_short(module: Path) -> None:
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert long_functions == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    sorted(PACKAGE_FOLDER.rglob("*.cjs")) + sorted(PACKAGE_FOLDER.rglob("*.js")),
+    ids=_name,
+)
+def test_scripts_are_short(script: Path) -> None:
+    assert len(script.read_text(encoding="utf-8").splitlines()) <= MAX_MODULE_LINES
