@@ -92,6 +92,15 @@ def test_pages_link_the_queue_colours_after_the_rules_they_override_and_each_ass
     assert [str(script) for script in config.extra_javascript] == list(SCRIPT_URIS)
 
 
+def test_the_shared_script_is_linked_before_every_script_that_uses_it() -> None:
+    names = [uri.rsplit("/", 1)[-1] for uri in SCRIPT_URIS]
+    sources = {name: (STYLESHEET.parent / name).read_text(encoding="utf-8") for name in names}
+    [shared] = [name for name, source in sources.items() if "window.looplensDom = " in source]
+    users = [name for name, source in sources.items() if re.search(r"looplensDom\.\w", source)]
+    assert users, "no script uses the shared one"
+    assert all(names.index(shared) < names.index(user) for user in users)
+
+
 SITE_CONFIG = """\
 site_name: assets
 theme:

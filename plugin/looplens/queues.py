@@ -31,99 +31,49 @@ class Queue:
     timed: bool = False
 
 
-QUEUE_TABLE: tuple[Queue, ...] = (
-    Queue(
-        name="sync",
-        languages=("javascript", "python"),
-        title=None,
-        note="The main script itself, run top to bottom before any callback.",
-        colour="#9e9e9e",
-    ),
-    Queue(
-        name="nextTick",
-        languages=("javascript",),
-        title="nextTick queue",
-        note="A process.nextTick callback: drained after the current callback, "
-        "before promise reactions.",
-        colour="#e91e63",
-    ),
-    Queue(
-        name="microtask",
-        languages=("javascript",),
-        title="Microtask queue",
-        note="A promise reaction (.then, the code after await) or queueMicrotask: "
-        "all run before the loop moves on.",
-        colour="#7c4dff",
-    ),
-    Queue(
-        name="timers",
-        languages=("javascript",),
-        title="Timers",
-        note="A setTimeout or setInterval callback, run in the timers phase once its delay "
-        "has passed.",
-        colour="#ff9800",
-        timed=True,
-    ),
-    Queue(
-        name="check",
-        languages=("javascript",),
-        title="Check (setImmediate)",
-        note="A setImmediate callback, run in the check phase, right after polling for I/O.",
-        colour="#00bcd4",
-    ),
-    Queue(
-        name="poll",
-        languages=("javascript",),
-        title="Poll (I/O)",
-        note="An I/O callback (files, sockets, DNS, thread-pool work), run when the operation "
-        "completes.",
-        colour="#4caf50",
-    ),
-    Queue(
-        name="close",
-        languages=("javascript",),
-        title="Close callbacks",
-        note="A close callback of a handle, such as a socket's 'close' event.",
-        colour="#795548",
-    ),
-    Queue(
-        name="task",
-        languages=("python",),
-        title="Ready queue: tasks",
-        note="A step of an asyncio task: its coroutine runs until it really waits.",
-        colour="#3f51b5",
-    ),
-    Queue(
-        name="callback",
-        languages=("python",),
-        title="Ready queue: callbacks",
-        note="A call_soon callback, run by the loop in the order it was scheduled.",
+#: Each queue's note (Queue.note) by name, apart: a sentence would not fit in the table's rows.
+_NOTES = {
+    "sync": "The main script itself, run top to bottom before any callback.",
+    "nextTick": "A process.nextTick callback: drained after the current callback, "
+    "before promise reactions.",
+    "microtask": "A promise reaction (.then, the code after await) or queueMicrotask: "
+    "all run before the loop moves on.",
+    "timers": "A setTimeout or setInterval callback, run in the timers phase once its delay "
+    "has passed.",
+    "check": "A setImmediate callback, run in the check phase, right after polling for I/O.",
+    "poll": "An I/O callback (files, sockets, DNS, thread-pool work), run when the operation "
+    "completes.",
+    "close": "A close callback of a handle, such as a socket's 'close' event.",
+    "task": "A step of an asyncio task: its coroutine runs until it really waits.",
+    "callback": "A call_soon callback, run by the loop in the order it was scheduled.",
+    "timer": "A call_later or call_at callback, run once its time has come.",
+    "done_callback": "A callback added with Future.add_done_callback, run once the future is done.",
+    "thread": "Printed from another thread (to_thread, run_in_executor), beside the loop.",
+}
+
+_BOTH: tuple[Language, ...] = ("javascript", "python")
+_NODE: tuple[Language, ...] = ("javascript",)
+_ASYNCIO: tuple[Language, ...] = ("python",)
+
+#: One row a queue: name, languages, diagram title, chip colour, timed (see Queue).
+QUEUE_TABLE: tuple[Queue, ...] = tuple(
+    Queue(name, languages, title, _NOTES[name], colour, timed)
+    for name, languages, title, colour, timed in (
+        ("sync", _BOTH, None, "#9e9e9e", False),
+        ("nextTick", _NODE, "nextTick queue", "#e91e63", False),
+        ("microtask", _NODE, "Microtask queue", "#7c4dff", False),
+        ("timers", _NODE, "Timers", "#ff9800", True),
+        ("check", _NODE, "Check (setImmediate)", "#00bcd4", False),
+        ("poll", _NODE, "Poll (I/O)", "#4caf50", False),
+        ("close", _NODE, "Close callbacks", "#795548", False),
         # asyncio's ready queue holds task steps and callbacks alike: one colour for both.
-        colour="#3f51b5",
-    ),
-    Queue(
-        name="timer",
-        languages=("python",),
-        title="Timers",
-        note="A call_later or call_at callback, run once its time has come.",
+        ("task", _ASYNCIO, "Ready queue: tasks", "#3f51b5", False),
+        ("callback", _ASYNCIO, "Ready queue: callbacks", "#3f51b5", False),
         # The same colour as Node's timers phase: who knows one recognises the other.
-        colour="#ff9800",
-        timed=True,
-    ),
-    Queue(
-        name="done_callback",
-        languages=("python",),
-        title="Done callbacks",
-        note="A callback added with Future.add_done_callback, run once the future is done.",
-        colour="#009688",
-    ),
-    Queue(
-        name="thread",
-        languages=("python",),
-        title="Threads",
-        note="Printed from another thread (to_thread, run_in_executor), beside the loop.",
-        colour="#8bc34a",
-    ),
+        ("timer", _ASYNCIO, "Timers", "#ff9800", True),
+        ("done_callback", _ASYNCIO, "Done callbacks", "#009688", False),
+        ("thread", _ASYNCIO, "Threads", "#8bc34a", False),
+    )
 )
 
 #: Every queue name, in the table's order: `sync`, then Node's, then asyncio's.

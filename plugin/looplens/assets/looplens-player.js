@@ -1,21 +1,16 @@
 /* looplens: the step-through player. Every frame is the state after one event of the real trace
-   embedded in the block (render_player.py); nothing here simulates the loop. */
+   embedded in the block (render/player.py); nothing here simulates the loop. */
 (function () {
   "use strict";
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var el = window.looplensDom.el;
 
   function describe(cb) {
     return cb[1] + (cb[2] ? " · line " + cb[2] : "") + (cb[4] ? " · " + cb[4] : "");
   }
 
   // The snippet's code, one numbered element per line. Each entry is Pygments' markup of one
-  // line as the build wrote it, balanced on its own (render_player.py).
+  // line as the build wrote it, balanced on its own (render/player.py).
   function codeView(lines) {
     var box = el("div", "highlight"), pre = el("pre"), code = el("code"), numbered = [];
     lines.forEach(function (markup, index) {
@@ -177,14 +172,5 @@
     show();
   }
 
-  function mountAll() {
-    document.querySelectorAll(".looplens-player:not([data-mounted])").forEach(function (root) {
-      root.dataset.mounted = "";
-      mount(root);
-    });
-  }
-
-  if (window.document$) window.document$.subscribe(mountAll);
-  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
-  else mountAll();
+  window.looplensDom.mountEach(".looplens-player", "data-mounted", mount);
 })();

@@ -1,15 +1,10 @@
 /* looplens: predict-the-output. A block marked .predict carries its real printed lines and a
-   starting order (render_predict.py); this script hides the run, lets the reader put the lines in
+   starting order (render/predict.py); this script hides the run, lets the reader put the lines in
    order, and reveals the run with each line's queue. Without this script the run simply shows. */
 (function () {
   "use strict";
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  var el = window.looplensDom.el;
 
   function lineText(text) {
     return text === "" ? el("span", "looplens-empty", "(empty line)") : el("code", "", text);
@@ -141,15 +136,5 @@
     draw();
   }
 
-  function mountAll() {
-    document.querySelectorAll(".looplens[data-looplens-predict]:not([data-predict-mounted])")
-      .forEach(function (block) {
-        block.dataset.predictMounted = "";
-        mount(block);
-      });
-  }
-
-  if (window.document$) window.document$.subscribe(mountAll);
-  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
-  else mountAll();
+  window.looplensDom.mountEach(".looplens[data-looplens-predict]", "data-predict-mounted", mount);
 })();

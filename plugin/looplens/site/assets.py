@@ -19,7 +19,9 @@ from looplens.queues import QUEUE_TABLE
 ASSETS_URI = "assets/looplens"
 #: The files of the package's assets/ folder that pages link, by name.
 STATIC_STYLESHEET = "looplens.css"
-SCRIPTS = ("looplens-player.js", "looplens-predict.js")
+#: In the order pages link them: the scripts run in that order, and the player and the question
+#: use what looplens-dom.js defines.
+SCRIPTS = ("looplens-dom.js", "looplens-player.js", "looplens-predict.js")
 #: The stylesheet made from the queue table.
 QUEUE_STYLESHEET = "looplens-queues.css"
 

@@ -9,25 +9,21 @@ hanging from its nearest kept ancestor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, Protocol, Self, TypeVar
 
 from looplens.trace import Callback, Event, EventKind, PrintedLine, Trace
 from looplens.tracing.output import Line
 
 
 class RunLike(Protocol):
-    @property
-    def queue(self) -> str: ...
-    @property
-    def api(self) -> str: ...
-    @property
-    def line(self) -> int | None: ...
-    @property
-    def due(self) -> float: ...
-    @property
-    def thread(self) -> str: ...
-    @property
-    def parent(self) -> RunLike | None: ...
+    """What assemble reads of a record reader's run; a run's parent is a run of the same reader."""
+
+    queue: str
+    api: str
+    line: int | None
+    due: float
+    thread: str
+    parent: Self | None
 
 
 R = TypeVar("R", bound=RunLike)

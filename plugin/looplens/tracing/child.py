@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from looplens.limits import LimitError, Limits
+from looplens.errors import TracerError
+from looplens.limits import LimitError, LimitOverrides, Limits
 from looplens.sandbox.process import Arrivals, run_sandboxed
 from looplens.snippet import Language
 from looplens.trace import Stream
@@ -58,6 +59,20 @@ class FinishedChild:
         """Whether the tracer started: its first record, of `kind`, is written before the
         snippet runs a line, so a child without it never ran under the tracer."""
         return bool(self.records) and self.records[0].get("k") == kind
+
+
+def snippet_file(path: Path) -> Path:
+    """The file a tracer runs for `path`, resolved; TracerError if there is none."""
+    path = path.resolve()
+    if not path.is_file():
+        raise TracerError(f"no such file: {path}")
+    return path
+
+
+def run_limits(limits: Limits | None, timeout_s: float | None) -> Limits:
+    """What a tracer's run may use: `limits` (else the defaults), with `timeout_s` as its time
+    limit if given."""
+    return LimitOverrides(timeout_s=timeout_s).over(limits or Limits())
 
 
 def run_child(

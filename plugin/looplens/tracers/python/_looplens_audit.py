@@ -34,36 +34,38 @@ _CHILD_EVENTS = frozenset(
     }
 )
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-#: File events the guard checks without Landlock: event → which arguments are paths, and
-#: whether they are read ("r") or written ("w").
-_PATH_EVENTS = {
-    "os.listdir": ((0, "r"),),
-    "os.scandir": ((0, "r"),),
-    "os.chdir": ((0, "r"),),
-    "os.mkdir": ((0, "w"),),
-    "os.rmdir": ((0, "w"),),
-    "os.remove": ((0, "w"),),
-    "os.rename": ((0, "w"), (1, "w")),
-    "os.link": ((0, "w"), (1, "w")),
-    "os.symlink": ((1, "w"),),
-    "os.truncate": ((0, "w"),),
-    "os.chmod": ((0, "w"),),
-    "os.chown": ((0, "w"),),
-    "os.utime": ((0, "w"),),
-    "os.chflags": ((0, "w"),),
-    "os.lchflags": ((0, "w"),),
-    "os.mkfifo": ((0, "w"),),
-    "os.mknod": ((0, "w"),),
-    "os.setxattr": ((0, "w"),),
-    "os.removexattr": ((0, "w"),),
-    "shutil.copyfile": ((0, "r"), (1, "w")),
-    "shutil.copymode": ((0, "r"), (1, "w")),
-    "shutil.copystat": ((0, "r"), (1, "w")),
-    "shutil.copytree": ((0, "r"), (1, "w")),
-    "shutil.move": ((0, "w"), (1, "w")),
-    "shutil.rmtree": ((0, "w"),),
-    "shutil.chown": ((0, "w"),),
+#: File events the guard checks without Landlock, by what they do with their arguments: which
+#: ones are paths, and whether they are read ("r") or written ("w").
+_EVENTS_BY_PATHS = {
+    ((0, "r"),): ("os.listdir", "os.scandir", "os.chdir"),
+    ((0, "w"),): (
+        "os.mkdir",
+        "os.rmdir",
+        "os.remove",
+        "os.truncate",
+        "os.chmod",
+        "os.chown",
+        "os.utime",
+        "os.chflags",
+        "os.lchflags",
+        "os.mkfifo",
+        "os.mknod",
+        "os.setxattr",
+        "os.removexattr",
+        "shutil.rmtree",
+        "shutil.chown",
+    ),
+    ((0, "w"), (1, "w")): ("os.rename", "os.link", "shutil.move"),
+    # symlink(target, link) makes only the link.
+    ((1, "w"),): ("os.symlink",),
+    ((0, "r"), (1, "w")): (
+        "shutil.copyfile",
+        "shutil.copymode",
+        "shutil.copystat",
+        "shutil.copytree",
+    ),
 }
+_PATH_EVENTS = {event: paths for paths, events in _EVENTS_BY_PATHS.items() for event in events}
 
 
 def _within(path: str, folders: tuple[str, ...]) -> bool:

@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_frames as frames
-    from looplens.tracers.python._looplens_records import MAIN, Context, Recorder
+    from looplens.tracers.python._looplens_records import MAIN, Context, Queuing, Recorder
 else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_frames as frames
-    from _looplens_records import MAIN, Context, Recorder
+    from _looplens_records import MAIN, Context, Queuing, Recorder
 
 
 def logical(ms: float) -> float:
@@ -92,10 +92,10 @@ class Tracer:
         delay: float = 0.0,
     ) -> Context:
         """A new context, queued now by `parent`, due `delay` ms after the parent's now."""
+        queuing = Queuing(queue, api, line, parent, user)
         with self.lock:
             now = self.now(parent)
-            due = logical(now + delay)
-            return self.records.queued(queue, api, line, parent, user=user, now=now, due=due)
+            return self.records.queued(queuing, now=now, due=logical(now + delay))
 
     # -- logical time ---------------------------------------------------------------------------
 

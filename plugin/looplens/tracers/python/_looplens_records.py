@@ -49,6 +49,20 @@ class Context:
 MAIN = Context(0, "sync")
 
 
+@dataclass(frozen=True, slots=True)
+class Queuing:
+    """A context being queued, as its "q" record tells it but for its id and logical times."""
+
+    queue: str
+    #: What queued it ("call_soon", "Thread.start"); None for a task, named when its step runs.
+    api: str | None
+    #: The snippet line that queued it.
+    line: int | None
+    parent: Context
+    #: False for asyncio's own plumbing.
+    user: bool
+
+
 def thread_label(thread: threading.Thread | None = None) -> str:
     thread = thread or threading.current_thread()
     return MAIN_THREAD if thread is threading.main_thread() else thread.name
@@ -105,39 +119,29 @@ class Recorder:
             }
         )
 
-    def queued(
-        self,
-        queue: str,
-        api: str | None,
-        line: int | None,
-        parent: Context,
-        *,
-        user: bool,
-        now: float,
-        due: float,
-    ) -> Context:
-        """A new context, queued by `parent` at logical time `now`, due at `due`."""
+    def queued(self, queuing: Queuing, *, now: float, due: float) -> Context:
+        """A new context, queued by its parent at logical time `now`, due at `due`."""
         with self.lock:
             self.last_id += 1
             if self.last_id > self.context_limit:
                 if not self.truncated:
                     self.truncated = True
                     self.channel.write({"k": "truncated"})
-                return Context(self.last_id, queue, due, recorded=False)
+                return Context(self.last_id, queuing.queue, due, recorded=False)
             record: dict[str, Any] = {
                 "k": "q",
                 "id": self.last_id,
-                "queue": queue,
-                "api": api,
-                "line": line,
-                "parent": parent.id,
-                "user": user,
+                "queue": queuing.queue,
+                "api": queuing.api,
+                "line": queuing.line,
+                "parent": queuing.parent.id,
+                "user": queuing.user,
                 "due": due,
             }
             if due != now:
                 record["at"] = now
             self.channel.write(record)
-            return Context(self.last_id, queue, due)
+            return Context(self.last_id, queuing.queue, due)
 
     def ran(
         self,

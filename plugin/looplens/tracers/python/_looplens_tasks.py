@@ -94,17 +94,19 @@ def started(coro: Any) -> bool:
     return True
 
 
-def _code_of(awaitable: Any) -> Any:
-    for name in ("cr_code", "gi_code", "ag_code"):
-        code = getattr(awaitable, name, None)
-        if code is not None:
-            return code
+def _first_set(awaitable: Any, names: tuple[str, str, str]) -> Any:
+    """The first of the attributes `names` that `awaitable` has set, or None: coroutines,
+    generators and async generators name the same attribute differently (cr_, gi_, ag_)."""
+    for name in names:
+        value = getattr(awaitable, name, None)
+        if value is not None:
+            return value
     return None
 
 
 def internal_awaitable(coro: Any) -> bool:
     """A coroutine of asyncio's own (or of no known code): a task that is plumbing."""
-    code = _code_of(coro)
+    code = _first_set(coro, ("cr_code", "gi_code", "ag_code"))
     return code is None or frames.is_internal(code.co_filename)
 
 
@@ -120,11 +122,7 @@ def await_line(coro: Any) -> int | None:
     for _ in range(200):  # a cycle-proof bound on the await chain
         if awaitable is None:
             break
-        frame: FrameType | None = None
-        for name in ("cr_frame", "gi_frame", "ag_frame"):
-            frame = getattr(awaitable, name, None)
-            if frame is not None:
-                break
+        frame: FrameType | None = _first_set(awaitable, ("cr_frame", "gi_frame", "ag_frame"))
         if frame is not None and frame.f_code.co_filename == frames.snippet():
             line = frame.f_lineno
         awaitable = _awaited(awaitable)
@@ -132,10 +130,9 @@ def await_line(coro: Any) -> int | None:
 
 
 def _awaited(awaitable: Any) -> Any:
-    for name in ("cr_await", "gi_yieldfrom", "ag_await"):
-        inner = getattr(awaitable, name, None)
-        if inner is not None:
-            return inner
+    inner = _first_set(awaitable, ("cr_await", "gi_yieldfrom", "ag_await"))
+    if inner is not None:
+        return inner
     if type(awaitable).__name__ in _GENERATOR_AWAITABLES:
         # `async for` awaits an asend object, which hides its generator but refers to it.
         return next((ref for ref in gc.get_referents(awaitable) if inspect.isasyncgen(ref)), None)

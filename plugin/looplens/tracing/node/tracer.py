@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from looplens.errors import TracerError
@@ -23,6 +22,8 @@ from looplens.tracing.child import (
     TRACE_LIMIT_VARIABLE,
     FinishedChild,
     run_child,
+    run_limits,
+    snippet_file,
 )
 from looplens.tracing.display import show_folder_as
 from looplens.tracing.node.records import build_trace
@@ -44,13 +45,9 @@ def trace_javascript(
     the sandbox (see limits.PERMISSIONS). Raises TracerError if the file cannot be traced, and
     LimitError if the run went past a limit.
     """
-    limits = limits or Limits()
-    if timeout_s is not None:
-        limits = replace(limits, timeout_s=timeout_s)
+    limits = run_limits(limits, timeout_s)
     given_folder = path.absolute().parent
-    path = path.resolve()
-    if not path.is_file():
-        raise TracerError(f"no such file: {path}")
+    path = snippet_file(path)
     child = _run(path, limits, allow)
     if not child.started_as("thread"):
         raise TracerError(f"the tracer did not start in Node (exit code {child.exit_code})")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from looplens.tracing.child import (
     TRACE_LIMIT_VARIABLE,
     VIRTUAL_TIME_VARIABLE,
     run_child,
+    run_limits,
+    snippet_file,
 )
 from looplens.tracing.display import show_folder_as
 from looplens.tracing.python.records import build_trace
@@ -67,12 +69,8 @@ def run_traced(
     `timeout_s`) bound the run; `allow` opens the sandbox as for Node (python_sandbox.file_rules,
     and "net": loopback up in its network namespace).
     """
-    limits = limits or Limits()
-    if timeout_s is not None:
-        limits = replace(limits, timeout_s=timeout_s)
-    path = path.resolve()
-    if not path.is_file():
-        raise TracerError(f"no such file: {path}")
+    limits = run_limits(limits, timeout_s)
+    path = snippet_file(path)
     environment = {
         **python_environment(),
         "PYTHONPATH": str(TRACER_DIR),
