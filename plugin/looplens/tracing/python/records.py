@@ -1,55 +1,19 @@
-"""Turn the records of the asyncio tracer (tracers/python, see _looplens_records.py) into a Trace.
-
-The tracer reports facts in the order they happened, logical times included: a context was
-queued (``q``, due at ``due``), started (``run``, at ``t``), wrote (``p``, at ``t``), finished
-executor work (``done``). This module decides what a reader sees:
-
-- Which callbacks: the main script, every context that printed, and every context that the
-  snippet's own code scheduled and that ran (task steps of its coroutines, call_soon/call_later
-  callbacks, done callbacks, executor work, threads). asyncio's plumbing (the timer behind
-  asyncio.sleep, gather's done callbacks, the runner's shutdown tasks) is dropped; what it
-  scheduled hangs from the nearest kept ancestor.
-- Executor threads are named by a deterministic pool: work takes the lowest free worker of its
-  executor (``asyncio_0``, ``asyncio_1``, …) and frees it when done. Which real thread ran it is a
-  race that would change the page from build to build.
-"""
+"""Turn the raw records of the asyncio tracer (tracers/python, see _looplens_records.py) into a
+Trace: typed once (record_types), then read (reader.AsyncioRecordReader)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from looplens.errors import TracerError
-from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
-from looplens.tracing.assembly import assemble
-from looplens.tracing.output import OutputBuilder, Piece
-
-Record = Mapping[str, Any]
-#: Events sort by (record index, sequence): the records are already in real order.
-EventKey = tuple[int, int]
-
-
-@dataclass(eq=False, slots=True)
-class Run:
-    """A callback being built: one context of the tracer."""
-
-    queue: str
-    api: str
-    line: int | None
-    parent: Run | None
-    due: float
-    #: Scheduled by the snippet's code (or runs it), not by asyncio's plumbing.
-    user: bool
-    thread: str = MAIN_THREAD
-    ran: bool = False
-    printed: bool = False
-    first_key: EventKey | None = None
+from looplens.trace import Stream, Trace
+from looplens.tracing.python.reader import AsyncioRecordReader
+from looplens.tracing.python.record_types import parse
 
 
 def build_trace(
-    records: Sequence[Record],
+    records: Sequence[Mapping[str, Any]],
     output: dict[Stream, bytes],
     exit_code: int,
     runtime: str,
@@ -58,138 +22,13 @@ def build_trace(
 ) -> Trace:
     """The Trace of a run's records; TracerError naming the snippet file if the tracer reported
     a failure of its own."""
-    builder = TraceBuilder()
-    for index, record in enumerate(records):
-        builder.feed(index, record)
-    if builder.errors:
-        raise TracerError(f"the Python tracer failed on {name}:\n{builder.errors[0]}")
-    return builder.finish(output, exit_code, runtime)
-
-
-class TraceBuilder:
-    def __init__(self) -> None:
-        self.main = Run("sync", "main script", None, None, 0.0, user=True, ran=True)
-        self.runs: dict[int, Run] = {0: self.main}
-        self.order: list[Run] = [self.main]
-        #: The latest logical time of the main thread: that of bytes printed at exit.
-        self.end_t = 0.0
-        self.workers: dict[str, list[Run | None]] = defaultdict(list)
-        self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
-        self.output: OutputBuilder[Run] = OutputBuilder()
-        self.truncated = False
-        self.errors: list[str] = []
-        self.sequence = 0
-        self.end = 0
-
-    def feed(self, index: int, record: Record) -> None:
-        self.end = index + 1
-        kind = record.get("k")
-        if kind == "start":
-            self.event(index, "run", self.main, 0.0)
-        elif kind == "q":
-            self.queued(index, record)
-        elif kind == "run":
-            self.started(index, record)
-        elif kind == "p":
-            self.printed(index, record)
-        elif kind == "done":
-            self.done(int(record["id"]))
-        elif kind == "truncated":
-            self.truncated = True
-        elif kind == "error":
-            self.errors.append(str(record.get("text", "")))
-
-    def event(self, index: int, kind: EventKind, run: Run, t: float) -> None:
-        self.sequence += 1
-        key = (index, self.sequence)
-        if run.first_key is None:
-            run.first_key = key
-        self.events.append((key, run, kind, t, None))
-
-    def queued(self, index: int, record: Record) -> None:
-        parent = self.runs.get(int(record["parent"]), self.main)
-        queue = str(record["queue"])
-        line = record.get("line")
-        run = Run(
-            queue,
-            str(record.get("api") or queue),
-            None if line is None else int(line),
-            parent,
-            float(record["due"]),
-            user=bool(record.get("user")),
-        )
-        self.runs[int(record["id"])] = run
-        self.order.append(run)
-        # A timer is queued at its parent's logical time, and due later.
-        self.event(index, "queued", run, float(record.get("at", run.due)))
-
-    def started(self, index: int, record: Record) -> None:
-        run = self.runs.get(int(record["id"]))
-        if run is None:
-            return
-        pool = record.get("pool")
-        run.thread = self.worker(str(pool), run) if pool else str(record.get("th") or MAIN_THREAD)
-        if record.get("api"):
-            run.api = str(record["api"])
-        run.ran = True
-        self.event(index, "run", run, self.at(run, float(record["t"])))
-
-    def worker(self, prefix: str, run: Run) -> str:
-        """The lowest free worker of the executor whose threads are named `prefix`_N."""
-        slots = self.workers[prefix]
-        free = next((number for number, holder in enumerate(slots) if holder is None), len(slots))
-        if free == len(slots):
-            slots.append(run)
-        else:
-            slots[free] = run
-        return f"{prefix}_{free}"
-
-    def done(self, run_id: int) -> None:
-        run = self.runs.get(run_id)
-        for slots in self.workers.values():
-            for number, holder in enumerate(slots):
-                if holder is run:
-                    slots[number] = None
-
-    def printed(self, index: int, record: Record) -> None:
-        t = float(record["t"])
-        run = self.runs.get(int(record["c"]))
-        if run is None:
-            run = self.unrecorded(index, int(record["c"]), str(record.get("queue", "callback")), t)
-        stream: Stream = "stderr" if record["s"] == "stderr" else "stdout"
-        piece = Piece(stream, int(record["n"]), str(record["text"]), run, self.at(run, t), index)
-        self.output.write(piece)
-
-    def at(self, run: Run, t: float) -> float:
-        """`t`, the logical time of something `run` did; noted: what comes out of the process
-        unaccounted for, at exit, comes at the latest time of the main thread."""
-        if run.thread == MAIN_THREAD:
-            self.end_t = max(self.end_t, t)
-        return t
-
-    def unrecorded(self, index: int, run_id: int, queue: str, t: float) -> Run:
-        """A context past the tracer's cap: only its queue is known."""
-        run = Run(queue, queue, None, self.main, t, user=False, ran=True)
-        self.runs[run_id] = run
-        self.order.append(run)
-        self.event(index, "run", run, t)
-        return run
-
-    def finish(self, output: dict[Stream, bytes], exit_code: int, runtime: str) -> Trace:
-        # Bytes that no traced write made: those before a traced write (os.write in the same
-        # step) belong to its callback; those after the last one (printed while the interpreter
-        # shuts down) to the main script, at the end of the run.
-        found = self.output.lines(output, self.main, self.end_t, self.end)
-        for line_index, line in enumerate(found):
-            line.owner.printed = True
-            self.sequence += 1
-            key = (line.index, self.sequence)
-            self.events.append((key, line.owner, "print", line.t, line_index))
-        kept = [run for run in self.order if self.keep(run)]
-        kept.sort(key=lambda run: (run is not self.main, run.first_key or (0, 0)))
-        return assemble(
-            "python", runtime, exit_code, kept, found, self.events, truncated=self.truncated
-        )
-
-    def keep(self, run: Run) -> bool:
-        return run is self.main or run.printed or (run.user and run.ran)
+    reader = AsyncioRecordReader()
+    for index, raw in enumerate(records):
+        # Typed just before it is read and dropped after: tens of thousands of typed records held
+        # at once would make the garbage collector walk them again and again.
+        record = parse(raw)
+        if record is not None:
+            reader.feed(index, record)
+    if reader.errors:
+        raise TracerError(f"the Python tracer failed on {name}:\n{reader.errors[0]}")
+    return reader.finish(len(records), output, exit_code, runtime)
