@@ -1,9 +1,9 @@
 """The last step of both tracers: callbacks that matter, numbered, and the Trace they make.
 
-Each tracer's record reader (tracing/node/reader.py, tracing/python/reader.py) builds its own runs; what a reader of
-the page sees is the same for both: the kept runs numbered in order of first appearance (the main
-script first), printed lines and events pointing at those numbers, and a dropped run's children
-hanging from its nearest kept ancestor.
+Each tracer's record reader (tracing/node/reader.py, tracing/python/reader.py) builds its own runs;
+what a reader of the page sees is the same for both: the kept runs numbered in order of first
+appearance (the main script first), printed lines and events pointing at those numbers, and a
+dropped run's children hanging from its nearest kept ancestor.
 """
 
 from __future__ import annotations
