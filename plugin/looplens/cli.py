@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from looplens.errors import LooplensError
-from looplens.limits import LIMIT_SETTINGS, PERMISSIONS, LimitError, LimitField, Limits, limits_from
+from looplens.limits import (
+    LIMIT_BY_FIELD,
+    LIMIT_SETTINGS,
+    PERMISSIONS,
+    LimitError,
+    LimitField,
+    Limits,
+    limits_from,
+)
 from looplens.render.mermaid import render_mermaid
 from looplens.render.table import render_text
 from looplens.snippet import FILE_LANGUAGES
@@ -44,23 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         trace = _trace_file(Path(arguments.file), limits, not arguments.real_time, allow)
     except LimitError as error:
         # The error's message says how a page raises the limit; here the way is a flag.
-        flag = _flag(error.limit)
-        print(
-            f"looplens: {error.happened}; the run was ended. To raise it, pass {flag} "
-            f"{error.higher}",
-            file=sys.stderr,
-        )
+        flag = "--" + LIMIT_BY_FIELD[error.limit].option
+        print(f"looplens: {error.with_fix(f'pass {flag} {error.higher}')}", file=sys.stderr)
         return 2
     except LooplensError as error:
         print(f"looplens: {error}", file=sys.stderr)
         return 2
     print(_format(trace, arguments.format), end="")
     return 0
-
-
-def _flag(limit: LimitField) -> str:
-    """A limit's flag: the fence option's word (--timeout, --output, --events, --memory)."""
-    return "--" + next(s.option for s in LIMIT_SETTINGS if s.field == limit)
 
 
 def _limits(arguments: argparse.Namespace) -> Limits:

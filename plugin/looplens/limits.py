@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from looplens.errors import TracerError
 
@@ -141,14 +142,26 @@ LIMIT_SETTINGS = (
 LIMIT_BY_FIELD: dict[LimitField, LimitSetting] = {s.field: s for s in LIMIT_SETTINGS}
 
 
-def limits_from(values: dict[LimitField, float]) -> Limits:
-    """Limits from one value per field, each made the field's type (a size is whole bytes)."""
-    return Limits(
-        timeout_s=float(values["timeout_s"]),
-        output_bytes=int(values["output_bytes"]),
-        trace_events=int(values["trace_events"]),
-        memory_bytes=int(values["memory_bytes"]),
-    )
+def _typed(values: Mapping[LimitField, float]) -> dict[str, Any]:
+    """Each value made its field's type: seconds stay fractional, counts and sizes are whole
+    (which of the two is the setting's kind, so the result is typed by field only at run time)."""
+    return {
+        field: float(value) if LIMIT_BY_FIELD[field].kind == "seconds" else int(value)
+        for field, value in values.items()
+    }
+
+
+def limits_from(values: Mapping[LimitField, float]) -> Limits:
+    """Limits from one value per field (every field given)."""
+    missing = set(LIMIT_BY_FIELD) - set(values)
+    if missing:
+        raise KeyError(sorted(missing)[0])
+    return dataclasses.replace(Limits(), **_typed(values))
+
+
+def overrides_from(values: Mapping[LimitField, float]) -> LimitOverrides:
+    """The limits a fence sets, from the values it gives (any fields, even none)."""
+    return dataclasses.replace(NO_OVERRIDES, **_typed(values))
 
 
 class LimitError(TracerError):
@@ -165,10 +178,15 @@ class LimitError(TracerError):
         self.higher = higher
         setting = LIMIT_BY_FIELD[limit]
         super().__init__(
-            f"{happened}; the run was ended. To raise it, give the fence "
-            f"{setting.option}={higher} or set '{setting.config}' of the looplens plugin "
-            "in mkdocs.yml"
+            self.with_fix(
+                f"give the fence {setting.option}={higher} or set '{setting.config}' of the "
+                "looplens plugin in mkdocs.yml"
+            )
         )
+
+    def with_fix(self, how: str) -> str:
+        """What happened, then `how` to raise the limit: the words of every breach message."""
+        return f"{self.happened}; the run was ended. To raise it, {how}"
 
     @classmethod
     def of(cls, limit: LimitField, limits: Limits, what: str) -> LimitError:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from looplens.errors import SnippetError
 from looplens.fences.scan import Fence
-from looplens.limits import LIMIT_SETTINGS, PERMISSIONS, LimitOverrides
+from looplens.limits import (
+    LIMIT_SETTINGS,
+    PERMISSIONS,
+    LimitField,
+    LimitOverrides,
+    overrides_from,
+)
 from looplens.snippet import Clock
 
 #: The most runs a fence may ask for: each run has the whole time limit, so runs=100000 would
@@ -31,7 +37,7 @@ def read_runs(fence: Fence, where: str) -> int | None:
 
 def read_limits(fence: Fence, where: str) -> LimitOverrides:
     """The limits a fence sets: timeout=30 (seconds), output=2MB, events=50000, memory=1GB."""
-    values: dict[str, float] = {}
+    values: dict[LimitField, float] = {}
     for setting in LIMIT_SETTINGS:
         text = fence.option(setting.option)
         if text is None:
@@ -43,16 +49,7 @@ def read_limits(fence: Fence, where: str) -> LimitOverrides:
                 f"above 0, not '{text}'"
             )
         values[setting.field] = value
-    return LimitOverrides(
-        timeout_s=values.get("timeout_s"),
-        output_bytes=_whole(values.get("output_bytes")),
-        trace_events=_whole(values.get("trace_events")),
-        memory_bytes=_whole(values.get("memory_bytes")),
-    )
-
-
-def _whole(value: float | None) -> int | None:
-    return None if value is None else int(value)
+    return overrides_from(values)
 
 
 def read_allow(fence: Fence, where: str) -> tuple[str, ...]:

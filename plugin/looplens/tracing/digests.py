@@ -18,7 +18,6 @@ from pathlib import Path
 from looplens import PACKAGE_FOLDER
 from looplens.limits import Limits
 from looplens.snippet import Snippet
-from looplens.tracing.run import snippet_limits
 
 
 def runs_digest(snippet: Snippet, options: Limits, runs: int) -> str:
@@ -38,7 +37,7 @@ def snippet_digest(snippet: Snippet, options: Limits) -> str:
         snippet.filename,
         snippet.source,
         snippet.clock,
-        repr(snippet_limits(snippet, options)),
+        repr(snippet.limits.over(options)),
         ",".join(snippet.allow),
         runtime,
     )

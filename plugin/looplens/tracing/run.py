@@ -1,4 +1,4 @@
-"""Run snippets through the tracer of their language, many at a time.
+"""Run one snippet through the tracer of its language (by its file name's extension).
 
 Each snippet runs from a fresh temporary folder under the name its fence gives it, so the file
 name decides CommonJS / ES module / TypeScript, and nothing a snippet writes outlives its run. The
@@ -23,11 +23,6 @@ MARKED_RUNS = 20
 DEFAULT_LIMITS = Limits()
 
 
-def snippet_limits(snippet: Snippet, site: Limits) -> Limits:
-    """The limits one snippet runs under: its fence's where it sets them, else the site's."""
-    return snippet.limits.over(site)
-
-
 def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
     """Trace one snippet; raises TracerError (with the snippet's page and line) if it cannot."""
     with tempfile.TemporaryDirectory(prefix="looplens-") as folder:
@@ -36,7 +31,7 @@ def trace_snippet(snippet: Snippet, options: Limits = DEFAULT_LIMITS) -> Trace:
         try:
             return trace_file(
                 path,
-                limits=snippet_limits(snippet, options),
+                limits=snippet.limits.over(options),
                 display_path=DISPLAY_FOLDER,
                 virtual_time=snippet.clock == "virtual",
                 allow=snippet.allow,
