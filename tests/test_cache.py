@@ -44,7 +44,7 @@ def test_an_entry_round_trips(tmp_path: Path) -> None:
     [
         lambda text: text[: len(text) // 2],
         lambda text: "",
-        lambda text: text.replace('"version": 1', '"version": 0'),
+        lambda text: text.replace('"version": 2', '"version": 0'),
         lambda text: "[1, 2, 3]",
     ],
     ids=["truncated", "empty", "other-version", "not-a-trace"],

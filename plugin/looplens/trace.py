@@ -11,6 +11,14 @@ Vocabulary of the model:
   (``queued``), a callback starting to run (``run``), or a line being printed (``print``).
 - A *printed line* is one line of the snippet's real output, with the queue of the callback that
   printed it, the source line that scheduled that callback, and the logical time.
+- A *turn* is one pass of the event loop: 0 for the main script and the nextTicks and microtasks
+  it leaves, then one per pass (Node: the timers, poll, check and close phases of one pass of
+  libuv's loop; asyncio: one pass of the loop's `_run_once`). Turns count per thread.
+- A *clock decision* is an order between two callbacks that a clock decided (a timer due or not
+  when its phase looked, an I/O or thread completion against a timer, threads against each
+  other), with its margin: how much earlier or later one event would have had to happen for the
+  other to run first. Orders the loop's rules force (queue priority, FIFO, timers in due-time
+  order, causality) are never clock decisions.
 
 Logical time (``t``, milliseconds) is derived from requested delays and the causal chain, never from
 a wall clock, so that two builds of the same page are byte-identical.
@@ -28,7 +36,7 @@ from looplens.queues import JS_QUEUES as JS_QUEUES
 from looplens.queues import PYTHON_QUEUES as PYTHON_QUEUES
 from looplens.queues import QUEUES as QUEUES
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2
 
 Stream = Literal["stdout", "stderr"]
 EventKind = Literal["queued", "run", "print"]
@@ -52,6 +60,8 @@ class Callback:
     #: Logical time at which it became due.
     t: float
     thread: str = MAIN_THREAD
+    #: The loop turn it ran in, on its thread (0: the main script and what it leaves behind).
+    turn: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,8 @@ class PrintedLine:
     t: float
     callback: int = MAIN_CALLBACK
     thread: str = MAIN_THREAD
+    #: The loop turn of the callback that printed it.
+    turn: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +93,29 @@ class Event:
     line_index: int | None = None
 
 
+ClockKind = Literal["timer", "io", "thread", "message"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockDecision:
+    """Callback `first` ran before callback `second` because of a clock, and by how much.
+
+    The figures are measured (wall clock of this run), so a page shows them only where it marks
+    them as measured; two runs of one snippet give other figures, never another kind."""
+
+    first: int
+    second: int
+    #: What the clock decided: a timer due or not ("timer"), an I/O completion ("io"), a
+    #: thread's completion ("thread"), a message from another thread ("message").
+    kind: ClockKind
+    #: How much earlier or later (ms) the deciding event would have had to happen for `second` to
+    #: run first; where it cannot be known exactly, the smallest value it can have.
+    margin_ms: float
+    #: How long (ms) the machine kept the thread waiting to run (its run-queue delay) inside the
+    #: window that decided it: a stall this long may have eaten that much of the margin.
+    stall_ms: float = 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     """Everything a renderer may know about one run."""
@@ -93,6 +128,8 @@ class Trace:
     events: tuple[Event, ...]
     #: True when the tracer stopped recording events early (the output is still complete).
     truncated: bool = False
+    #: Every order between printing callbacks that a clock decided, with its margin.
+    decisions: tuple[ClockDecision, ...] = ()
     version: int = TRACE_VERSION
 
     def callback(self, callback_id: int) -> Callback:
@@ -122,6 +159,7 @@ class Trace:
             callbacks=tuple(Callback(**callback) for callback in data["callbacks"]),
             events=tuple(Event(**event) for event in data["events"]),
             truncated=data.get("truncated", False),
+            decisions=tuple(ClockDecision(**decision) for decision in data.get("decisions", ())),
             version=version,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol, Self, TypeVar
 
-from looplens.trace import Callback, Event, EventKind, PrintedLine, Trace
+from looplens.trace import Callback, ClockDecision, ClockKind, Event, EventKind, PrintedLine, Trace
 from looplens.tracing.output import Line
 
 
@@ -24,12 +24,16 @@ class RunLike(Protocol):
     due: float
     thread: str
     parent: Self | None
+    #: The loop turn it ran in, on its thread.
+    turn: int
 
 
 R = TypeVar("R", bound=RunLike)
 
 #: (sort key, run, kind, logical time, printed line index) as the record readers collect them.
 PendingEvent = tuple[tuple[int, ...], R, EventKind, float, int | None]
+#: (first run, second run, kind, margin ms, stall ms): a clock decision as a reader finds it.
+PendingDecision = tuple[R, R, ClockKind, float, float]
 
 
 def assemble(
@@ -41,11 +45,21 @@ def assemble(
     events: Sequence[PendingEvent[R]],
     *,
     truncated: bool,
+    decisions: Sequence[PendingDecision[R]] = (),
 ) -> Trace:
     """The Trace of the `kept` runs (already in order, the main script first)."""
     ids: dict[RunLike, int] = {run: number for number, run in enumerate(kept)}
     callbacks = tuple(
-        Callback(ids[run], run.queue, run.api, run.line, _parent_id(run, ids), run.due, run.thread)
+        Callback(
+            ids[run],
+            run.queue,
+            run.api,
+            run.line,
+            _parent_id(run, ids),
+            run.due,
+            run.thread,
+            run.turn,
+        )
         for run in kept
     )
     lines = tuple(
@@ -57,6 +71,7 @@ def assemble(
             line.t,
             ids[line.owner],
             line.owner.thread,
+            line.owner.turn,
         )
         for line in found
     )
@@ -65,7 +80,22 @@ def assemble(
         for _, run, kind, t, line_index in sorted(events, key=lambda event: event[0])
         if run in ids
     )
-    return Trace(language, runtime, exit_code, lines, callbacks, ordered, truncated=truncated)
+    # A decision between runs that are not kept (nothing printed there) tells the page nothing.
+    clock = tuple(
+        ClockDecision(ids[first], ids[second], kind, round(margin, 1), round(stall, 1))
+        for first, second, kind, margin, stall in decisions
+        if first in ids and second in ids
+    )
+    return Trace(
+        language,
+        runtime,
+        exit_code,
+        lines,
+        callbacks,
+        ordered,
+        truncated=truncated,
+        decisions=clock,
+    )
 
 
 def _parent_id(run: RunLike, ids: dict[RunLike, int]) -> int | None:

@@ -63,6 +63,8 @@ class Run:
     #: For a run due at a time from outside the snippet's schedule (Node's own timer, a message
     #: from another thread): which run of which resource it is.
     outside_time: RunKey | None = None
+    #: The loop turn it ran in, on its thread (see looplens.trace).
+    turn: int = 0
 
 
 @dataclass(eq=False, slots=True)

@@ -50,6 +50,8 @@ class Run:
     ran: bool = False
     printed: bool = False
     first_key: EventKey | None = None
+    #: The loop turn it ran in (see looplens.trace).
+    turn: int = 0
 
 
 class AsyncioRecordReader:
