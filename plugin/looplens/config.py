@@ -6,7 +6,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 
-from looplens.fences.options import MAX_RUNS
+from looplens.fences.options import MAX_MIN_MARGIN_MS, MAX_RUNS
 from looplens.limits import (
     DEFAULT_MEMORY_BYTES,
     DEFAULT_OUTPUT_BYTES,
@@ -18,6 +18,7 @@ from looplens.limits import (
     format_size,
     limits_from,
 )
+from looplens.margins import DEFAULT_MIN_MARGIN_MS
 
 
 class LooplensConfig(Config):
@@ -35,6 +36,10 @@ class LooplensConfig(Config):
     """Times each snippet runs. Above 1, an output order that changes between runs fails the
     build; at 1 only the races looplens recognises do (a fence may say runs=5; a snippet marked
     .nondeterministic runs 20 times unless its fence says runs=)."""
+    min_margin_ms = c.Type((int, float), default=DEFAULT_MIN_MARGIN_MS)
+    """The smallest margin (ms) by which a clock (a timer due or not, an I/O or thread completion)
+    may decide an order that a page shows as fixed; below it the order is a race (a fence may say
+    min_margin_ms=25)."""
     concurrency = c.Type(int, default=0)
     """Snippets traced at once; 0 means two per core."""
     cache = c.Type(bool, default=True)
@@ -63,6 +68,11 @@ def site_limits(config: LooplensConfig) -> Limits:
 
 def check_config(config: LooplensConfig) -> None:
     """PluginError, with the setting and the values it takes, for a setting out of range."""
+    if not 0 < config.min_margin_ms <= MAX_MIN_MARGIN_MS:
+        raise PluginError(
+            "looplens: min_margin_ms must be a number of milliseconds above 0 and at most "
+            f"{MAX_MIN_MARGIN_MS:g}, not {config.min_margin_ms}"
+        )
     if not 1 <= config.runs <= MAX_RUNS:
         raise PluginError(f"looplens: runs must be from 1 to {MAX_RUNS}, not {config.runs}")
     site_limits(config)

@@ -148,10 +148,15 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._started = time.perf_counter()
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
         self._pool = TracePool(
-            self.config.concurrency, site_limits(self.config), cache, self.config.runs
+            self.config.concurrency,
+            site_limits(self.config),
+            cache,
+            self.config.runs,
+            self.config.min_margin_ms,
+            log.info,
         )
         self._pool.on_progress = ProgressLog(log.info).report
-        self._judge = BuildJudge(self._pool, log.warning)
+        self._judge = BuildJudge(self._pool, log.warning, self.config.min_margin_ms)
         self._renderer.use_cache(cache)
         self._pages = PageSnippets([self._project / self.config.snippets_dir, self._project])
 

@@ -91,6 +91,9 @@ class Snippet:
     orderings: tuple[Expectation, ...] = ()
     #: How many times to run it (fence option runs=N); None: the site's setting.
     runs: int | None = None
+    #: The smallest margin (ms) by which a clock may decide an order this page shows as fixed
+    #: (fence option min_margin_ms=25); None: the site's setting (see looplens.margins).
+    min_margin_ms: float | None = None
 
     @property
     def declared_orderings(self) -> tuple[Expectation, ...]:

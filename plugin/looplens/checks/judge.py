@@ -1,7 +1,8 @@
 """Judge the runs of one snippet: is its printed order fixed, and is it what the author declared?
 
 Nondeterminism is never hidden. An unmarked snippet whose runs printed different orders, or
-whose run holds a race that looplens.checks.races recognises, fails with an explanation. A snippet
+whose run holds an order that a clock decided with less than the page's minimum margin to spare
+(see looplens.margins), fails with an explanation. A snippet
 marked `.nondeterministic` declares every ordering it may print; each run must print one of them,
 and the page shows how often each was seen.
 
@@ -17,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from looplens.checks.expectation import Verdict, check, verify
-from looplens.checks.races import Race, recognise_races
+from looplens.checks.race_words import race_words
+from looplens.margins import DEFAULT_MIN_MARGIN_MS, disturbance, races
 from looplens.snippet import Expectation, Snippet
 from looplens.trace import MAIN_THREAD, Trace
 
@@ -83,22 +85,29 @@ def threads_interleave(trace: Trace) -> bool:
     )
 
 
-def judge(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
-    """The verdict on a snippet's runs (one or more) and the run to draw."""
+def judge(
+    snippet: Snippet, runs: Sequence[Trace], min_margin_ms: float = DEFAULT_MIN_MARGIN_MS
+) -> Judgement:
+    """The verdict on a snippet's runs (one or more) and the run to draw; `min_margin_ms` is the
+    site's smallest margin for a clock's decision (the fence's min_margin_ms= wins)."""
     if not runs:
         raise ValueError(f"{snippet.where}: no run to judge")
-    judge_runs = _judge_marked if snippet.nondeterministic else _judge_unmarked
-    judged = judge_runs(snippet, runs)
+    margin = snippet.min_margin_ms or min_margin_ms
+    judged = (
+        _judge_marked(snippet, runs)
+        if snippet.nondeterministic
+        else _judge_unmarked(snippet, runs, margin)
+    )
     schedules = len({schedule(run) for run in runs})
     return dataclasses.replace(judged, schedules=schedules) if schedules > 1 else judged
 
 
-def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
+def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace], min_margin_ms: float) -> Judgement:
     shown = runs[0]
     verdict = verify(snippet, shown)
     reasons = list(verdict.reasons) if verdict else []
     changed = _first_change(snippet, runs)
-    races = _races(snippet, runs)
+    found = _races(snippet, runs, min_margin_ms)
     if changed is not None:
         # Same lines in another order, or other lines: say which, the fix differs.
         same_lines = sorted(printed_order(snippet, runs[changed])) == sorted(
@@ -108,13 +117,12 @@ def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
         reasons.append(
             f"its {what} is not fixed: run {changed + 1} of {len(runs)} printed "
             f"{_describe(runs[changed])} where run 1 printed {_describe(shown)}"
-            + (f" ({_race_words(races)})" if races else "")
+            + (f" ({found})" if found else "")
             + f". {_HOW_TO_MARK}"
         )
-    elif races:
-        reasons.append(
-            f"its printed order can change from run to run: {_race_words(races)}. {_HOW_TO_MARK}"
-        )
+    elif found:
+        reasons.append(f"its printed order can change from run to run: {found}. {_HOW_TO_MARK}")
+    reasons.extend(_still_disturbed(runs, min_margin_ms))
     if not reasons:
         return Judgement(shown, None)
     return Judgement(shown, Verdict(tuple(reasons), verdict.output if verdict else None))
@@ -123,8 +131,10 @@ def _judge_unmarked(snippet: Snippet, runs: Sequence[Trace]) -> Judgement:
 _HOW_TO_MARK = (
     "A page must not show one order as if it were the only one: if the race is the point, "
     "mark the fence .nondeterministic and declare each possible output in its own {.expect} "
-    "fence after it; if not, change the snippet so that its order is fixed (figures measured "
-    "on the build machine belong in a fence marked .measured)"
+    "fence after it; if not, change the snippet so that its order is fixed: let the loop's "
+    "rules decide it (schedule one callback from the other) or give the clock more room than "
+    "the minimum margin (figures measured on the build machine belong in a fence marked "
+    ".measured)"
 )
 
 
@@ -136,18 +146,27 @@ def _first_change(snippet: Snippet, runs: Sequence[Trace]) -> int | None:
     return None
 
 
-def _races(snippet: Snippet, runs: Sequence[Trace]) -> list[Race]:
-    found: dict[str, Race] = {}
+def _races(snippet: Snippet, runs: Sequence[Trace], min_margin_ms: float) -> str:
+    """The races of the runs, in words (the first run that has any), or ""."""
     for run in runs:
-        for race in recognise_races(run, snippet.source):
-            found.setdefault(race.explanation, race)
-    return list(found.values())
+        found = races(run, min_margin_ms)
+        if found:
+            return race_words(run, found, min_margin_ms, snippet.source)
+    return ""
 
 
-def _race_words(races: list[Race]) -> str:
-    shown = "; ".join(race.explanation for race in races[:3])
-    more = len(races) - 3
-    return shown + (f"; and {more} more such pair{'s' if more > 1 else ''}" if more > 0 else "")
+def _still_disturbed(runs: Sequence[Trace], min_margin_ms: float) -> list[str]:
+    """A run the machine disturbed on every attempt proves nothing: say so, never pass it."""
+    for run in runs:
+        stalled = disturbance(run, min_margin_ms)
+        if stalled is not None and stalled.margin_ms < min_margin_ms:
+            return [
+                f"the machine's load disturbed every run: an order was decided with "
+                f"{stalled.margin_ms:g} ms to spare while the process waited {stalled.stall_ms:g} "
+                "ms to run, so this build cannot tell whether it is a race; build again on a "
+                "less loaded machine"
+            ]
+    return []
 
 
 def _describe(trace: Trace) -> str:

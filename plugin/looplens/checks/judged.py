@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from looplens.checks.expectation import Verdict
 from looplens.checks.judge import Judgement, OrderingsSeen, judge
 from looplens.checks.predictable import check_predictable
+from looplens.margins import DEFAULT_MIN_MARGIN_MS
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing.pool import TracePool
@@ -38,9 +39,15 @@ class TracedSnippet:
 class BuildJudge:
     """Submits a build's snippets to the pool as their pages are read, and judges each once."""
 
-    def __init__(self, pool: TracePool, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        pool: TracePool,
+        warn: Callable[[str], None],
+        min_margin_ms: float = DEFAULT_MIN_MARGIN_MS,
+    ) -> None:
         self._pool = pool
         self._warn = warn
+        self._min_margin_ms = min_margin_ms
         self._judgements: dict[Snippet, Judgement] = {}
         #: Snippet id → the snippet as its article wrote it (share pages repeat it).
         self._in_articles: dict[str, Snippet] = {}
@@ -72,7 +79,7 @@ class BuildJudge:
 
     def _judgement(self, snippet: Snippet) -> Judgement:
         if snippet not in self._judgements:
-            judgement = judge(snippet, self._pool.run_set(snippet))
+            judgement = judge(snippet, self._pool.run_set(snippet), self._min_margin_ms)
             if judgement.verdict is not None and snippet.measured:
                 # A measured figure can miss its mark on a loaded machine; keeping that run would
                 # fail every later build with the same figures instead of measuring again.

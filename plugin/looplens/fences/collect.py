@@ -27,6 +27,7 @@ from looplens.fences.options import (
     read_clock,
     read_exit_code,
     read_limits,
+    read_min_margin,
     read_runs,
 )
 from looplens.fences.scan import (
@@ -124,6 +125,7 @@ def _snippet(
         nondeterministic=nondeterministic,
         orderings=orderings,
         runs=read_runs(fence, where),
+        min_margin_ms=read_min_margin(fence, where),
     )
 
 

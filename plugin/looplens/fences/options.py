@@ -35,6 +35,28 @@ def read_runs(fence: Fence, where: str) -> int | None:
     return int(text)
 
 
+#: The widest minimum margin a fence may ask for: an order with a minute to spare is fixed.
+MAX_MIN_MARGIN_MS = 60_000.0
+
+
+def read_min_margin(fence: Fence, where: str) -> float | None:
+    """The smallest margin (ms) by which a clock may decide an order shown as fixed:
+    min_margin_ms=25."""
+    text = fence.option("min_margin_ms")
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_MIN_MARGIN_MS:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': min_margin_ms must be a number of milliseconds "
+            f"above 0 and at most {MAX_MIN_MARGIN_MS:g}, not '{text}'"
+        )
+    return value
+
+
 def read_limits(fence: Fence, where: str) -> LimitOverrides:
     """The limits a fence sets: timeout=30 (seconds), output=2MB, events=50000, memory=1GB."""
     values: dict[LimitField, float] = {}

@@ -12,6 +12,7 @@ from html import escape
 
 from looplens.checks.expectation import Verdict
 from looplens.checks.judge import OrderingsSeen, threads_interleave
+from looplens.margins import closest
 from looplens.render.html_text import text
 from looplens.render.mermaid import render_mermaid
 from looplens.render.orderings import render_orderings
@@ -108,6 +109,19 @@ def _varies(snippet: Snippet, trace: Trace, schedules: int) -> bool:
     )
 
 
+def _proof(trace: Trace) -> str:
+    """Which kind of order the page shows: one the loop's rules force, or one a clock decided
+    (with the least margin of this run, a measured figure that changes from build to build)."""
+    decision = closest(trace)
+    if decision is None:
+        return " · every order forced by the loop's rules"
+    decided = "one order" if len(trace.decisions) == 1 else "some orders"
+    return (
+        f" · {decided} decided by the clock, with "
+        f"<span data-looplens-measured>{decision.margin_ms:.0f} ms</span> to spare at least"
+    )
+
+
 def _caption(
     snippet: Snippet, trace: Trace, share_url: str | None = None, schedules: int = 1
 ) -> str:
@@ -118,7 +132,7 @@ def _caption(
         if snippet.measured
         else ""
     )
-    order = " · one of several possible orderings" if snippet.nondeterministic else ""
+    order = " · one of several possible orderings" if snippet.nondeterministic else _proof(trace)
     if threads_interleave(trace):
         order += (
             " · the steps of the worker threads fall between the main thread's as in this "

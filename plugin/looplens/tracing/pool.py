@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from looplens.cache import TraceCache
 from looplens.limits import Limits
+from looplens.margins import DEFAULT_MIN_MARGIN_MS
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing.digests import reread_tracers, runs_digest
@@ -35,6 +36,8 @@ class TracePool:
         options: Limits = DEFAULT_LIMITS,
         cache: TraceCache | None = None,
         runs: int = 1,
+        min_margin_ms: float = DEFAULT_MIN_MARGIN_MS,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         reread_tracers()  # one pool serves one build
         self._executor = ThreadPoolExecutor(
@@ -43,6 +46,9 @@ class TracePool:
         self._options = options
         self._cache = cache
         self._runs = runs
+        self._min_margin_ms = min_margin_ms
+        #: Told (from worker threads) of each run the machine disturbed, which runs again.
+        self._report = report
         self._futures: dict[str, Future[tuple[Trace, ...]]] = {}
         # A snippet is submitted when its page is read and looked up when it is rendered: its
         # digest (a hash of its code and of the tracer's) is worth computing once.
@@ -101,7 +107,7 @@ class TracePool:
 
     def _trace(self, snippet: Snippet, digest: str, runs: int) -> tuple[Trace, ...]:
         # A run that breached a limit or failed raises TracerError: nothing reaches the cache.
-        traces = trace_runs(snippet, self._options, runs)
+        traces = trace_runs(snippet, self._options, runs, self._min_margin_ms, self._report)
         # A truncated trace depends on where the cap fell: run it again rather than keep it. One
         # truncated run keeps its whole set out of the cache.
         if self._cache is not None and not any(trace.truncated for trace in traces):

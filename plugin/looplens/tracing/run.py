@@ -9,10 +9,12 @@ names.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from looplens.errors import TracerError
 from looplens.limits import LimitError, Limits
+from looplens.margins import DEFAULT_MIN_MARGIN_MS, MAX_ATTEMPTS, disturbance
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
 from looplens.tracing.display import DISPLAY_FOLDER
@@ -82,7 +84,39 @@ def runs_for(snippet: Snippet, site_runs: int) -> int:
     return max(site_runs, MARKED_RUNS) if snippet.nondeterministic else site_runs
 
 
-def trace_runs(snippet: Snippet, options: Limits, runs: int) -> tuple[Trace, ...]:
+def trace_runs(
+    snippet: Snippet,
+    options: Limits,
+    runs: int,
+    min_margin_ms: float = DEFAULT_MIN_MARGIN_MS,
+    report: Callable[[str], None] | None = None,
+) -> tuple[Trace, ...]:
     """Run a snippet `runs` times, one after the other (as a reader would run it), to see whether
-    its printed order changes; TracerError if any run cannot be traced."""
-    return tuple(trace_snippet(snippet, options) for _ in range(runs))
+    its printed order changes; TracerError if any run cannot be traced. A run that the machine
+    disturbed (see looplens.margins) is said to `report` and run again."""
+    return tuple(undisturbed_run(snippet, options, min_margin_ms, report) for _ in range(runs))
+
+
+def undisturbed_run(
+    snippet: Snippet,
+    options: Limits,
+    min_margin_ms: float = DEFAULT_MIN_MARGIN_MS,
+    report: Callable[[str], None] | None = None,
+) -> Trace:
+    """One run whose orders its own timing decided, not the machine's load: a disturbed run
+    proves nothing, so it runs again, MAX_ATTEMPTS times at most; the last is kept as it is (the
+    checks then judge its margins as measured)."""
+    margin = snippet.min_margin_ms or min_margin_ms
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        trace = trace_snippet(snippet, options)
+        stalled = disturbance(trace, margin)
+        if stalled is None or attempt == MAX_ATTEMPTS:
+            return trace
+        if report is not None:
+            report(
+                f"{snippet.where}: run disturbed by the machine's load "
+                f"(an order decided with {stalled.margin_ms:g} ms to spare, in a window where "
+                f"the process waited {stalled.stall_ms:g} ms to run): running it again "
+                f"({attempt + 1} of at most {MAX_ATTEMPTS})"
+            )
+    raise AssertionError("unreachable: the last attempt returns")
