@@ -13,7 +13,9 @@ Vocabulary of the model:
   printed it, the source line that scheduled that callback, and the logical time.
 - A *turn* is one pass of the event loop: 0 for the main script and the nextTicks and microtasks
   it leaves, then one per pass (Node: the timers, poll, check and close phases of one pass of
-  libuv's loop; asyncio: one pass of the loop's `_run_once`). Turns count per thread.
+  libuv's loop; asyncio: one pass of the loop's `_run_once`). Turns count per thread, and only
+  the passes that ran one of the trace's callbacks: a pass in which nothing of the snippet ran
+  shows a reader nothing, and how many there are depends on the machine.
 - A *clock decision* is an order between two callbacks that a clock decided (a timer due or not
   when its phase looked, an I/O or thread completion against a timer, threads against each
   other), with its margin: how much earlier or later one event would have had to happen for the

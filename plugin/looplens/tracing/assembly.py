@@ -49,6 +49,7 @@ def assemble(
 ) -> Trace:
     """The Trace of the `kept` runs (already in order, the main script first)."""
     ids: dict[RunLike, int] = {run: number for number, run in enumerate(kept)}
+    turns = _turns_counted(kept)
     callbacks = tuple(
         Callback(
             ids[run],
@@ -58,7 +59,7 @@ def assemble(
             _parent_id(run, ids),
             run.due,
             run.thread,
-            run.turn,
+            turns[run],
         )
         for run in kept
     )
@@ -71,7 +72,7 @@ def assemble(
             line.t,
             ids[line.owner],
             line.owner.thread,
-            line.owner.turn,
+            turns[line.owner],
         )
         for line in found
     )
@@ -96,6 +97,22 @@ def assemble(
         truncated=truncated,
         decisions=clock,
     )
+
+
+def _turns_counted(kept: Sequence[R]) -> dict[R, int]:
+    """Each run's turn, counting only the passes of its thread's loop that ran a kept callback.
+
+    A pass in which nothing of the snippet ran (the loop woke for Node's own handles, or a moment
+    early for a timer) shows nothing to a reader, and how many such passes a run has depends on
+    the machine: counted, they would make "turn 3" of one build "turn 4" of the next. Uncounted,
+    a turn is the n-th pass that ran the snippet's code, and the order of turns is unchanged."""
+    passes: dict[str, set[int]] = {}
+    for run in kept:
+        passes.setdefault(run.thread, {0}).add(run.turn)
+    rank = {
+        thread: {raw: n for n, raw in enumerate(sorted(seen))} for thread, seen in passes.items()
+    }
+    return {run: rank[run.thread][run.turn] for run in kept}
 
 
 def _parent_id(run: RunLike, ids: dict[RunLike, int]) -> int | None:
