@@ -11,7 +11,11 @@ Prints, measured in one run on this machine (medians of --runs runs each):
   warm build and against the time looplens itself spends in a warm (serve-style) build: its hooks
   and its fence renderer, timed from inside.
 
-    .venv/bin/python benchmarks/build_speed.py [--runs 3] [--js 100] [--py 30]
+With --baseline DIR (another checkout of the project, e.g. a `git worktree` of an earlier
+commit), cold builds with that checkout's plugin alternate with this one's, and their ratio is
+printed: a change's cost measured side by side, under the same load.
+
+    .venv/bin/python benchmarks/build_speed.py [--runs 3] [--js 100] [--py 30] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -127,13 +131,18 @@ def timed_with_cpu(action: Callable[[], object]) -> tuple[float, float]:
     return wall, cpu
 
 
-def build(root: Path, *, enabled: bool = True) -> None:
+def build(root: Path, *, enabled: bool = True, plugin: Path | None = None) -> None:
+    """One `mkdocs build` of the generated site; `plugin`: the plugin folder of another checkout
+    to build with instead of this one's."""
     (root / "mkdocs.yml").write_text(CONFIG.format(enabled=str(enabled).lower()))
+    environment = dict(BUILD_ENVIRONMENT)
+    if plugin is not None:
+        environment["PYTHONPATH"] = str(plugin)
     subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "-q"],
         cwd=root,
         check=True,
-        env=BUILD_ENVIRONMENT,
+        env=environment,
     )
 
 
@@ -206,6 +215,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--js", type=int, default=100)
     parser.add_argument("--py", type=int, default=30)
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout: its cold build, side by side with this"
+    )
     arguments = parser.parse_args()
     cores = os.cpu_count() or 1
     snippet_count = arguments.js + arguments.py
@@ -224,7 +236,15 @@ def main() -> None:
         def edit_one_snippet() -> None:
             edited_page.write_text(original.replace('"start 0"', f'"start 0 {time.time_ns()}"'))
 
-        cold = median_of(arguments.runs, clear_cache, lambda: build(root))
+        cold_builds, baseline_builds = [], []
+        baseline_plugin = arguments.baseline.resolve() / "plugin" if arguments.baseline else None
+        for _ in range(arguments.runs):
+            clear_cache()
+            cold_builds.append(timed(lambda: build(root)))
+            if baseline_plugin is not None:
+                clear_cache()
+                baseline_builds.append(timed(lambda: build(root, plugin=baseline_plugin)))
+        cold = statistics.median(cold_builds)
         # Plain and warm builds alternate, so that a change in the machine's load falls on both;
         # their CPU time (the build process's, user + system) is less sensitive to load than
         # wall time, and is reported beside it.
@@ -281,6 +301,20 @@ def main() -> None:
             f" {(plain + js_serial) / warm:.1f} × the warm build",
         ),
     ]
+    if baseline_builds:
+        baseline = statistics.median(baseline_builds)
+        pairwise = statistics.median(
+            ours / theirs for ours, theirs in zip(cold_builds, baseline_builds, strict=True)
+        )
+        rows.insert(
+            2,
+            (
+                f"cold build with {arguments.baseline}",
+                baseline,
+                f"this checkout's cold build = {cold / baseline:.2f} × it; pairwise median "
+                f"{pairwise:.2f}",
+            ),
+        )
     print(f"{arguments.js} JS + {arguments.py} Python snippets, medians of {arguments.runs} runs")
     for name, seconds, note in rows:
         print(f"{name:<58} {seconds:7.3f} s   {note}")
