@@ -53,13 +53,16 @@ def _messages(
 ) -> Iterator[_Message]:
     clock: float | None = None
     turn = 0
+    # Other threads count turns of their own, which the note spanning them must not seem to be.
+    whose = " (main thread)" if any(cb.thread != MAIN_THREAD for cb in callbacks.values()) else ""
     for event in events:
         callback = callbacks[event.callback]
         stack = _stack(callback.thread)
         if event.kind == "run" and callback.thread == MAIN_THREAD and callback.turn != turn:
             turn = callback.turn
             main = _stack(MAIN_THREAD)
-            yield _Message(f"    Note over {main},console: turn {turn}", (main, "console"))
+            note = f"    Note over {main},console: turn {turn}{whose}"
+            yield _Message(note, (main, "console"))
         if event.kind == "queued":
             if callback.parent is None:
                 continue
