@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import http.server
 import shutil
 import tarfile
@@ -23,7 +24,10 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from looplens.queues import QUEUES_BY_NAME
+from looplens.render.mermaid import render_mermaid
+from looplens.render.player import render_player
 from looplens.site.share import share_pages
+from looplens.trace import Trace
 
 PROJECT = Path(__file__).parent.parent
 MERMAID_VERSION = "11.17.2"
@@ -508,3 +512,48 @@ def test_a_share_page_previews_well_and_plays_its_run(real_site: str, browser: A
     assert page.locator("#queue-sync").count() == 1
     page.close()
     assert [error for error in errors if OFFLINE_ONLY not in error] == []
+
+
+def test_turns_show_in_the_player_and_the_diagram(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A hand-made trace with turns set: the player names each step's turn, and Mermaid draws
+    the diagram with its turn notes (a syntax error would draw an error message instead)."""
+    trace = Trace.from_json((PROJECT / "tests/golden/worker-and-stderr.trace.json").read_text())
+    root = tmp_path_factory.mktemp("turns")
+    assets = PROJECT / "plugin" / "looplens" / "assets"
+    for script in ("looplens-dom.js", "looplens-player.js"):
+        shutil.copy(assets / script, root / script)
+    shutil.copy(mermaid_script(), root / "mermaid.min.js")
+    (root / "index.html").write_text(
+        # An empty icon, or Chromium asks for /favicon.ico and logs the 404 as an error.
+        '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><body>'
+        + render_player("one\ntwo\nthree\nfour\nfive\nsix\nseven\n", trace)
+        + f'<pre id="source">{html.escape(render_mermaid(trace))}</pre>'
+        + '<script src="looplens-dom.js"></script><script src="looplens-player.js"></script>'
+        + '<script src="mermaid.min.js"></script></body>',
+        encoding="utf-8",
+    )
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    with serve(root) as url:
+        page.goto(url)
+        player = page.locator(".looplens-player")
+        steps = [player.locator(".looplens-player-event").text_content()]
+        for _ in trace.events[1:]:
+            player.locator(".looplens-player-forward").click()
+            steps.append(player.locator(".looplens-player-event").text_content())
+        svg = page.evaluate(
+            "async () => { mermaid.initialize({ startOnLoad: false });"
+            " return (await mermaid.render('d', document.getElementById('source').textContent))"
+            ".svg; }"
+        )
+    page.close()
+    assert errors == []
+    assert steps[0] == "turn 0 · runs from sync: main script"
+    # the main script queues the poll callback, in its own turn
+    assert steps[2] == "turn 0 · queued on poll: worker.on('message') · line 4"
+    assert steps[5] == "turn 0 · prints “hello from the worker” in main script · worker 1"
+    assert steps[6] == "turn 1 · runs from poll: worker.on('message') · line 4"
+    assert steps[-1] == "turn 2 · prints “Error: boom” in setTimeout · line 7"
+    assert "turn 1" in svg and "turn 2" in svg and "Syntax error" not in svg

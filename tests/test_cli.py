@@ -44,8 +44,9 @@ def test_json_has_the_documented_fields(order_js: Path, capsys: pytest.CaptureFi
 def test_table_and_mermaid_formats(order_js: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["trace", str(order_js)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["#", "printed", "stream", "queue", "scheduled", "by", "t"]
+    assert table[0].split() == ["#", "printed", "stream", "queue", "turn", "scheduled", "by", "t"]
     assert table[4].split()[:4] == ["4", "Timeout", "stdout", "timers"]
+    assert table[4].split()[4].isdigit(), "the loop turn it ran in"
     assert table[-1].startswith("node 24.") and table[-1].endswith("· exit code 0")
     assert main(["trace", str(order_js), "--format", "mermaid"]) == 0
     assert capsys.readouterr().out.startswith("sequenceDiagram\n")

@@ -10,9 +10,11 @@ import yaml
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from looplens.checks.expectation import check
 from looplens.config import LooplensConfig
+from looplens.fences.expected_output import parse_expectation
 from looplens.fences.scan import iter_fences
-from looplens.trace import JS_QUEUES, PYTHON_QUEUES
+from looplens.trace import JS_QUEUES, PYTHON_QUEUES, PrintedLine, Trace
 
 PROJECT = Path(__file__).parent.parent
 GUIDE = PROJECT / "docs" / "contributing" / "writing-snippets.md"
@@ -97,3 +99,26 @@ def test_the_guide_lists_every_plugin_setting_with_its_default() -> None:
     assert {name: type(value) for name, value in listed.items()} == {
         name: type(value) for name, value in defaults.items()
     }
+
+
+def test_the_guide_shows_the_real_sentence_of_a_line_in_the_wrong_turn() -> None:
+    guide = GUIDE.read_text(encoding="utf-8")
+    [documented] = [
+        fence.body for fence in iter_fences(guide) if fence.body.startswith("line 27 '")
+    ]
+    lines = [
+        PrintedLine("promise", "stdout", "microtask", 6, 0, turn=0),
+        PrintedLine("timeout", "stdout", "timers", 1, 1, turn=1),
+        PrintedLine("immediate", "stdout", "check", 3, 1, turn=1),
+        PrintedLine("second timeout", "stdout", "timers", 4, 2, turn=3),
+    ]
+    run = Trace("javascript", "node", 0, tuple(lines), (), ())
+    documented_block = next(
+        fence.body for fence in iter_fences(guide) if fence.body.startswith("promise  ")
+    )
+    # The guide's expectation, with the `next turn` the sentence is about, its fence at line 23.
+    above, last = documented_block.rsplit("\n", 1)
+    wrong = above + "\n" + last.replace("later turn", "next turn")
+    mismatch = check(run, parse_expectation(wrong, fence_line=23))
+    assert mismatch is not None
+    assert mismatch.diff == documented

@@ -27,16 +27,17 @@ def trace() -> Trace:
 def test_the_data_is_the_trace_in_short_form() -> None:
     data = player_data(trace())
     assert data["queues"] == ["microtask", "timers"]
-    assert data["callbacks"]["1"] == ["timers", "setTimeout", 2, 1]
+    # queue, api, line, due time, turn
+    assert data["callbacks"]["1"] == ["timers", "setTimeout", 2, 1, 1]
     assert data["lines"][2] == ["Promise", "stdout"]
     assert data["events"][:3] == [["r", 0, 0], ["p", 0, 0, 0], ["q", 1, 0]]
 
 
 def test_a_callback_off_the_main_thread_names_its_thread() -> None:
     data = player_data(trace())
-    assert len(data["callbacks"]["1"]) == 4
+    assert len(data["callbacks"]["1"]) == 5
     golden = (GOLDEN / "worker-and-stderr.trace.json").read_text(encoding="utf-8")
-    threads = [cb[4] for cb in player_data(Trace.from_json(golden))["callbacks"].values() if cb[4:]]
+    threads = [cb[5] for cb in player_data(Trace.from_json(golden))["callbacks"].values() if cb[5:]]
     assert threads, "the worker case has a callback on another thread"
 
 

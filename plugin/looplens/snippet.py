@@ -37,12 +37,26 @@ FILE_LANGUAGES: dict[str, Language] = {
 #: number of lines from that queue).
 ELLIPSIS = "..."
 
+#: A turn stated relative to the line before (the nearest expected line above that is not `...`;
+#: above the first one, the main script, in turn 0): its turn, the one after it, or any later one.
+RelativeTurn = Literal["same turn", "next turn", "later turn"]
+RELATIVE_TURNS: tuple[RelativeTurn, ...] = ("same turn", "next turn", "later turn")
+
 
 @dataclass(frozen=True, slots=True)
 class ExpectedLine:
     text: str
     #: None when the author did not state a queue for this line.
     queue: str | None = None
+    #: The loop turn it must have run in: a number (`turn 2`), or relative to the line before;
+    #: None when the author did not state one.
+    turn: int | RelativeTurn | None = None
+
+    @property
+    def claims(self) -> str:
+        """The queue and the turn as the author writes them after the text ("" for neither)."""
+        turn = f"turn {self.turn}" if isinstance(self.turn, int) else self.turn
+        return "  ".join(claim for claim in (self.queue, turn) if claim)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,15 @@
 
   var el = window.looplensDom.el;
 
+  // A callback is [queue, api, line, due time, turn, thread (only off the main thread)].
   function describe(cb) {
-    return cb[1] + (cb[2] ? " · line " + cb[2] : "") + (cb[4] ? " · " + cb[4] : "");
+    return cb[1] + (cb[2] ? " · line " + cb[2] : "") + (cb[5] ? " · " + cb[5] : "");
+  }
+
+  // "turn 2 · " before what a step does: the loop turn of the callback that does it (counted on
+  // its own thread, which the description names when it is not the main one).
+  function turnOf(cb) {
+    return "turn " + cb[4] + " · ";
   }
 
   // The snippet's code, one numbered element per line. Each entry is Pygments' markup of one
@@ -99,9 +106,12 @@
       // A queue hands its callbacks out by due time, then in the order they came (sort is stable).
       pending.sort(function (a, b) { return callbacks[a][3] - callbacks[b][3]; });
       var current = events[frame], cb = callbacks[current[1]];
-      what.textContent = current[0] === "q" ? "Queued on " + cb[0] + ": " + describe(cb)
-        : current[0] === "r" ? "Runs from " + cb[0] + ": " + describe(cb)
-        : "Prints “" + data.lines[current[3]][0] + "” in " + describe(cb);
+      // Queuing happens in the turn of the callback that queues it: the one running.
+      var doer = current[0] === "q" && running !== null ? callbacks[running] : cb;
+      var does = current[0] === "q" ? "queued on " + cb[0] + ": " + describe(cb)
+        : current[0] === "r" ? "runs from " + cb[0] + ": " + describe(cb)
+        : "prints “" + data.lines[current[3]][0] + "” in " + describe(cb);
+      what.textContent = turnOf(doer) + does;
       position.textContent = "step " + (frame + 1) + " / " + events.length;
       clock.textContent = "t = " + current[2] + " ms";
 

@@ -1,8 +1,9 @@
 """The check of a run against its expected output: does the Trace print what the author wrote?
 
 The syntax of an expected output is read by looplens.fences.expected_output; here a run is
-matched against it (queues compared where the author stated them, `...` matching any lines) and
-a mismatch is explained with a diff and the block to paste if the run is right.
+matched against it (queues and turns compared where the author stated them, `...` matching any
+lines) and a mismatch is explained with a diff (or, when only turns are wrong, a sentence for each
+line in the wrong turn) and the block to paste if the run is right.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from looplens.checks.turns import START, Anchor, align, fits, turn_errors
 from looplens.snippet import ELLIPSIS, Expectation, ExpectedLine, Snippet
 from looplens.trace import PrintedLine, Trace
 
@@ -34,7 +36,8 @@ class Verdict:
 class Mismatch:
     """What differs between the expectation and the run, ready to print."""
 
-    #: A unified diff, expected against actual, queues shown where the author stated them.
+    #: A unified diff, expected against actual, queues shown where the author stated them; when
+    #: the text and queues agree and only turns differ, a sentence per line in the wrong turn.
     diff: str
     #: The real output written as an expectation block, for the author to paste if it is right.
     actual_block: str
@@ -72,10 +75,16 @@ def verify(snippet: Snippet, trace: Trace) -> Verdict | None:
 
 
 def check(trace: Trace, expectation: Expectation) -> Mismatch | None:
-    """None when the run printed what the author expected (queues compared where stated)."""
+    """None when the run printed what the author expected (queues, turns compared where stated)."""
     actual = [line for line in trace.lines if line.stream in expectation.streams]
     if _matches(actual, expectation.lines):
         return None
+    with_turns = any(line.turn is not None for line in expectation.lines)
+    block = format_block(actual, turns=with_turns)
+    alignment = align(actual, expectation.lines)
+    if alignment is not None:
+        # Text and queues agree: only turns are wrong, and a sentence each says which.
+        return Mismatch("\n".join(turn_errors(actual, expectation, alignment)), block)
     expected_text = [_format(line.text, line.queue) for line in expectation.lines]
     actual_text = [
         _format(line.text, line.queue if _queue_stated(expectation, index) else None)
@@ -87,35 +96,42 @@ def check(trace: Trace, expectation: Expectation) -> Mismatch | None:
     diff = "\n".join(
         difflib.unified_diff(expected_text, actual_text, "expected", "actual", lineterm="", n=3)
     )
-    return Mismatch(diff=diff, actual_block=format_block(actual))
+    return Mismatch(diff=diff, actual_block=block)
 
 
-def format_block(lines: Sequence[PrintedLine]) -> str:
-    """The printed lines as an expectation block, queues aligned in one column."""
+def format_block(lines: Sequence[PrintedLine], *, turns: bool = False) -> str:
+    """The printed lines as an expectation block, queues (and turns) aligned in columns."""
     width = max((len(line.text) for line in lines), default=0)
-    return "\n".join(f"{line.text.ljust(width)}  {line.queue}".rstrip() for line in lines)
+    queue_width = max((len(line.queue) for line in lines), default=0)
+    rows = []
+    for line in lines:
+        claims = [line.queue.ljust(queue_width), f"turn {line.turn}"] if turns else [line.queue]
+        rows.append("  ".join([line.text.ljust(width), *claims]).rstrip())
+    return "\n".join(rows)
 
 
 def _matches(actual: Sequence[PrintedLine], expected: Sequence[ExpectedLine]) -> bool:
-    # reachable[j]: the first i actual lines can match the first j expected lines.
-    reachable = [True] + [False] * len(expected)
+    # reachable[j]: the anchors with which the first i actual lines can match the first j
+    # expected lines (an anchor: the thread and turn of the line that the last expected line
+    # that is not `...` matched, which a relative turn compares with).
+    reachable: list[set[Anchor]] = [{START}] + [set() for _ in expected]
     for position, wanted in enumerate(expected):
         if wanted.text == ELLIPSIS:
-            reachable[position + 1] = reachable[position]
+            reachable[position + 1] |= reachable[position]
     for real in actual:
         previous = reachable
-        reachable = [False] * (len(expected) + 1)
+        reachable = [set() for _ in range(len(expected) + 1)]
         for position, wanted in enumerate(expected):
-            queue_fits = wanted.queue in (None, real.queue)
             if wanted.text == ELLIPSIS:
-                reachable[position + 1] = (
-                    (previous[position + 1] or previous[position]) and queue_fits
-                ) or reachable[position]
-            else:
-                reachable[position + 1] = (
-                    previous[position] and queue_fits and real.text == wanted.text
-                )
-    return reachable[-1]
+                candidates = previous[position + 1] | previous[position]
+                reachable[position + 1] = {
+                    anchor for anchor in candidates if fits(wanted, real, anchor)
+                } | reachable[position]
+            elif real.text == wanted.text and any(
+                fits(wanted, real, anchor) for anchor in previous[position]
+            ):
+                reachable[position + 1] = {(real.thread, real.turn)}
+    return bool(reachable[-1])
 
 
 def _queue_stated(expectation: Expectation, index: int) -> bool:

@@ -3,7 +3,8 @@
 Participants are the call stack of each thread, the queues that took part, and the console. A
 callback entering a queue is an arrow from the stack that scheduled it to that queue; a callback
 starting is an arrow from its queue back to the stack; a printed line is an arrow to the console.
-A note marks each step of the logical clock.
+A note marks each step of the logical clock, and a note across the whole diagram each new turn of
+the main thread's loop (turn 0, the main script's, is where the diagram starts).
 """
 
 from __future__ import annotations
@@ -51,9 +52,17 @@ def _messages(
     trace: Trace, callbacks: dict[int, Callback], events: list[Event]
 ) -> Iterator[_Message]:
     clock: float | None = None
+    turn = 0
+    # Other threads count turns of their own, which the note spanning them must not seem to be.
+    whose = " (main thread)" if any(cb.thread != MAIN_THREAD for cb in callbacks.values()) else ""
     for event in events:
         callback = callbacks[event.callback]
         stack = _stack(callback.thread)
+        if event.kind == "run" and callback.thread == MAIN_THREAD and callback.turn != turn:
+            turn = callback.turn
+            main = _stack(MAIN_THREAD)
+            note = f"    Note over {main},console: turn {turn}{whose}"
+            yield _Message(note, (main, "console"))
         if event.kind == "queued":
             if callback.parent is None:
                 continue

@@ -50,6 +50,6 @@ def _seen(count: int, runs: int) -> str:
 def _written(expectation: Expectation) -> str:
     width = max((len(line.text) for line in expectation.lines), default=0)
     return "\n".join(
-        f"{line.text.ljust(width)}  {line.queue}".rstrip() if line.queue else line.text
+        f"{line.text.ljust(width)}  {line.claims}".rstrip() if line.claims else line.text
         for line in expectation.lines
     )

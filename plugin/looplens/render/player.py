@@ -43,6 +43,7 @@ def player_data(trace: Trace) -> dict[str, Any]:
                 callback.line,
                 # When it is due: a queue hands out its callbacks in that order (timers by delay).
                 callback.t,
+                callback.turn,
                 # The thread only matters where it is not the main one.
                 *([callback.thread] if callback.thread != MAIN_THREAD else []),
             ]

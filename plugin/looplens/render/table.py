@@ -1,18 +1,26 @@
-"""The output table: every printed line with the queue it ran from, drawn from a Trace alone."""
+"""The output table: every printed line with the queue and the loop turn it ran in, drawn from a
+Trace alone."""
 
 from __future__ import annotations
 
 from looplens.render.html_text import text
 from looplens.trace import MAIN_THREAD, PrintedLine, Trace
 
+_TURN_HEADER = "Turn"
+#: A header's tooltip, where one word cannot say it all.
+_TITLES = {
+    _TURN_HEADER: ' title="The pass of the event loop it ran in, counted per thread: 0 is the main '
+    'script and the nextTicks and microtasks it leaves"'
+}
+
 
 def render_table(trace: Trace) -> str:
     """An HTML table (Material styles plain tables) of the printed lines, in real order."""
     with_threads = any(line.thread != MAIN_THREAD for line in trace.lines)
-    headers = ["#", "Printed", "Stream", "Queue", "Scheduled by", "t"]
+    headers = ["#", "Printed", "Stream", "Queue", _TURN_HEADER, "Scheduled by", "t"]
     if with_threads:
         headers.insert(4, "Thread")
-    head = "".join(f"<th>{header}</th>" for header in headers)
+    head = "".join(f"<th{_TITLES.get(header, '')}>{header}</th>" for header in headers)
     rows = "".join(_row(index, line, trace, with_threads) for index, line in enumerate(trace.lines))
     if not trace.lines:
         rows = f'<tr><td colspan="{len(headers)}"><em>The snippet printed nothing.</em></td></tr>'
@@ -25,13 +33,14 @@ def render_table(trace: Trace) -> str:
 
 def render_text(trace: Trace) -> str:
     """The same table as plain text, for a terminal."""
-    header = ("#", "printed", "stream", "queue", "scheduled by", "t")
+    header = ("#", "printed", "stream", "queue", "turn", "scheduled by", "t")
     rows = [header] + [
         (
             str(index + 1),
             line.text,
             line.stream,
             line.queue if line.thread == MAIN_THREAD else f"{line.queue} ({line.thread})",
+            str(line.turn),
             scheduled_by(line, trace),
             format_time(line.t),
         )
@@ -64,6 +73,7 @@ def _row(index: int, line: PrintedLine, trace: Trace, with_threads: bool) -> str
         f"<code>{printed}</code>",
         f'<span class="looplens-stream looplens-stream--{line.stream}">{line.stream}</span>',
         f'<span class="looplens-queue looplens-queue--{line.queue}">{line.queue}</span>',
+        str(line.turn),
         text(scheduled_by(line, trace)),
         format_time(line.t),
     ]
