@@ -79,6 +79,7 @@ function recordInit(state, id, type, trigger, resource) {
     if (type === 'Timeout') record.delay = resource._idleTimeout;
     if (type !== 'PROMISE') stamp(state, record, madeAt);
     if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(state, resource);
+    if (type === 'MESSAGEPORT') recordPortCloses(state, resource);
     addListeners(state, record);
     emit(state, record);
     state.lastRecorded = id;
@@ -146,6 +147,29 @@ function wrapClose(state, resource) {
       }, ...rest);
     },
     writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+// A MessagePort's 'close' comes from the loop's close phase: its handle's uv_close callback
+// (HandleWrap::OnClose in Node's C++) calls the port's handle_onclose method, which emits it.
+// That method is fixed on the prototype, so each port gets its own, hidden like `close`.
+function recordPortCloses(state, port) {
+  const prototype = Object.getPrototypeOf(port);
+  if (state.portCloseSymbol === undefined) {
+    state.portCloseSymbol = prototype ? Object.getOwnPropertySymbols(prototype)
+      .find((key) => key.description === 'handle_onclose') ?? null : null;
+  }
+  const symbol = state.portCloseSymbol;
+  if (symbol === null || typeof port[symbol] !== 'function') return;
+  const onClose = port[symbol];
+  Object.defineProperty(port, symbol, {
+    value: function onclose(...args) {
+      if (!state.busy) emit(state, { k: 'close', id: currentExec(state) });
+      return onClose.apply(this, args);
+    },
+    writable: false,
     enumerable: false,
     configurable: true,
   });

@@ -106,6 +106,8 @@ function createState({ fd, parent, limit, hidden = [] }) {
     // The ids of promises: their runs are microtasks, whose records stay cheap (no loop count or
     // run-queue delay).
     promiseIds: new Set(),
+    // The key of a MessagePort's close method (recordPortCloses): undefined until a port is made.
+    portCloseSymbol: undefined,
     loopCount: loopCounter(),
     runQueueDelay: runQueueDelay(),
   };
