@@ -46,6 +46,7 @@ function recordInit(state, id, type, trigger, resource) {
     state.ignored.add(id);
     return;
   }
+  if (type === 'PROMISE') state.promiseIds.add(id);
   if (type === 'WORKER') shareWithWorker(state, id);
   if (type === 'Timeout') {
     state.timerIds.set(resource, id);
@@ -56,6 +57,7 @@ function recordInit(state, id, type, trigger, resource) {
     remember(state, id, type);
     return;
   }
+  const madeAt = now();
   state.busy = true;
   try {
     state.resources += 1;
@@ -75,7 +77,9 @@ function recordInit(state, id, type, trigger, resource) {
     }
     // The delay after Node's clamping (0 becomes 1); an interval's runs are this far apart.
     if (type === 'Timeout') record.delay = resource._idleTimeout;
+    if (type !== 'PROMISE') stamp(state, record, madeAt);
     if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(state, resource);
+    if (type === 'MESSAGEPORT') recordPortCloses(state, resource);
     addListeners(state, record);
     emit(state, record);
     state.lastRecorded = id;
@@ -97,10 +101,27 @@ function recordRun(state, kind, id) {
   }
   state.busy = true;
   try {
-    emit(state, { k: kind, id, us: now() });
+    const record = { k: kind, id, us: now() };
+    if (!state.promiseIds.has(id) && id > 0) {
+      if (kind === 'before') {
+        const count = state.loopCount();
+        if (count !== undefined) record.lc = count;
+      }
+      const delay = state.runQueueDelay();
+      if (delay !== undefined) record.rd = delay;
+    }
+    emit(state, record);
   } finally {
     state.busy = false;
   }
+}
+
+// When a macrotask's resource was made or its run started: µs, and the thread's run-queue delay
+// so far (µs), the stall that a margin between two such times has to survive.
+function stamp(state, record, us = now()) {
+  record.us = us;
+  const delay = state.runQueueDelay();
+  if (delay !== undefined) record.rd = delay;
 }
 
 function recordResolve(state, id) {
@@ -131,6 +152,29 @@ function wrapClose(state, resource) {
   });
 }
 
+// A MessagePort's 'close' comes from the loop's close phase: its handle's uv_close callback
+// (HandleWrap::OnClose in Node's C++) calls the port's handle_onclose method, which emits it.
+// That method is fixed on the prototype, so each port gets its own, hidden like `close`.
+function recordPortCloses(state, port) {
+  const prototype = Object.getPrototypeOf(port);
+  if (state.portCloseSymbol === undefined) {
+    state.portCloseSymbol = prototype ? Object.getOwnPropertySymbols(prototype)
+      .find((key) => key.description === 'handle_onclose') ?? null : null;
+  }
+  const symbol = state.portCloseSymbol;
+  if (symbol === null || typeof port[symbol] !== 'function') return;
+  const onClose = port[symbol];
+  Object.defineProperty(port, symbol, {
+    value: function onclose(...args) {
+      if (!state.busy) emit(state, { k: 'close', id: currentExec(state) });
+      return onClose.apply(this, args);
+    },
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
 // timeout.refresh() starts the timer's delay again from now.
 function patchRefresh(state, prototype) {
   if (state.refreshPatched || typeof prototype.refresh !== 'function') return;
@@ -140,7 +184,7 @@ function patchRefresh(state, prototype) {
     if (!state.busy && !state.truncated && id !== undefined && id <= state.lastRecorded) {
       state.busy = true;
       try {
-        emit(state, { k: 'refresh', id, exec: currentExec(state) });
+        emit(state, { k: 'refresh', id, exec: currentExec(state), us: now() });
       } finally {
         state.busy = false;
       }

@@ -7,6 +7,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const workerThreads = require('node:worker_threads');
 
+const { loopCounter, runQueueDelay } = require(path.join(__dirname, 'timing.cjs'));
+
 const { isMainThread, threadId } = workerThreads;
 const TRACE_FD_VARIABLE = 'LOOPLENS_TRACE_FD';
 const TRACE_LIMIT_VARIABLE = 'LOOPLENS_TRACE_LIMIT';
@@ -101,6 +103,13 @@ function createState({ fd, parent, limit, hidden = [] }) {
     // listeners are not 'uncaughtException' ones, though Node calls both from the same function.
     monitorSite: null,
     refreshPatched: false,
+    // The ids of promises: their runs are microtasks, whose records stay cheap (no loop count or
+    // run-queue delay).
+    promiseIds: new Set(),
+    // The key of a MessagePort's close method (recordPortCloses): undefined until a port is made.
+    portCloseSymbol: undefined,
+    loopCount: loopCounter(),
+    runQueueDelay: runQueueDelay(),
   };
 }
 

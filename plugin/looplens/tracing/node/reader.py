@@ -7,6 +7,8 @@ from collections import defaultdict
 from looplens.trace import MAIN_THREAD, Stream, Trace
 from looplens.tracing.assembly import assemble
 from looplens.tracing.node.listeners import ListenerRuns
+from looplens.tracing.node.loop_clock import LoopClock
+from looplens.tracing.node.margins import find_decisions
 from looplens.tracing.node.record_types import (
     AfterRecord,
     BeforeRecord,
@@ -23,6 +25,7 @@ from looplens.tracing.node.record_types import (
 )
 from looplens.tracing.node.runs import DIRECT_QUEUES, Resource, Run, RunKey, Timeline
 from looplens.tracing.node.schedule import Schedule
+from looplens.tracing.node.turns import assign_turns
 from looplens.tracing.output import Arrivals, OutputBuilder, Piece
 
 
@@ -32,6 +35,7 @@ class NodeRecordReader:
     def __init__(self, silent_runs: frozenset[RunKey] = frozenset()) -> None:
         self.timeline = Timeline()
         self.schedule = Schedule(self.timeline, silent_runs)
+        self.loop_clock = LoopClock()
         self.output: OutputBuilder[Run] = OutputBuilder()
         self.listeners = ListenerRuns(self.timeline, self.output)
         #: The file each thread runs; the main thread's is the snippet.
@@ -54,6 +58,7 @@ class NodeRecordReader:
             case BeforeRecord():
                 self.before(index, record)
             case AfterRecord():
+                self.loop_clock.ended(record)
                 self.listeners.end(record.thread, record.us)
                 if self.running[record.thread]:
                     self.output.ended(self.running[record.thread].pop(), record.us)
@@ -141,6 +146,7 @@ class NodeRecordReader:
         self.listeners.end(thread, record.us)
         self.schedule.run_starts(index, thread, record.id)
         run = self.schedule.running_in(thread, record.id)
+        self.loop_clock.started(run, record, self.schedule.resources.get((thread, record.id)))
         if thread not in self.scripts_ended and run is not self.schedule.mains.get(thread):
             # The script has ended once anything else runs.
             self.scripts_ended.add(thread)
@@ -187,11 +193,31 @@ class NodeRecordReader:
         )
         for line_index, line in enumerate(found):
             self.timeline.printed(line.index, line.owner, line.t, line_index)
+        started = self.started_in_order()
+        assign_turns(started)
+        decisions = find_decisions(started)
         kept = [run for run in self.timeline.runs if self.keep(run)]
         kept.sort(key=lambda run: (run is not main, run.first_key or (0, 0, 0)))
         events = self.timeline.events
         truncated = self.truncated
-        return assemble("javascript", runtime, exit_code, kept, found, events, truncated=truncated)
+        return assemble(
+            "javascript",
+            runtime,
+            exit_code,
+            kept,
+            found,
+            events,
+            truncated=truncated,
+            decisions=decisions,
+        )
+
+    def started_in_order(self) -> list[Run]:
+        """Every run, in the order they started (their first "run" event)."""
+        runs: dict[int, Run] = {}
+        for _, run, kind, _, _ in sorted(self.timeline.events, key=lambda event: event[0]):
+            if kind == "run":
+                runs.setdefault(id(run), run)
+        return list(runs.values())
 
     def keep(self, run: Run) -> bool:
         """Only callbacks that tell the reader something: user code ran there, or it printed."""

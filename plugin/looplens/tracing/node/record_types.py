@@ -70,6 +70,10 @@ class InitRecord:
     #: ``delay``, for timers: the delay after Node's clamping (0 becomes 1).
     delay: float | None
     listeners: ProcessListeners | None
+    #: ``us`` and ``rd`` (not for promises): when it was made, and the thread's run-queue delay
+    #: then (µs; none where /proc/thread-self/schedstat cannot be read).
+    us: int | None = None
+    rd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,11 @@ class BeforeRecord:
     thread: str
     id: int
     us: int | None
+    #: ``lc`` (not for promises or queueMicrotask callbacks, and only where Node shows it):
+    #: libuv's loop count, which it increments just before each poll.
+    loop_count: int | None = None
+    #: ``rd``: the thread's run-queue delay so far, µs (as on init records).
+    rd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class AfterRecord:
 
     thread: str
     us: int | None
+    rd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,7 @@ class RefreshRecord:
 
     thread: str
     id: int
+    us: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,15 +216,17 @@ def _init(thread: str, raw: Raw) -> InitRecord:
         bool(raw.get("direct")),
         float(delay) if delay else None,
         _listeners(raw),
+        _us(raw),
+        _us(raw, "rd"),
     )
 
 
 def _before(thread: str, raw: Raw) -> BeforeRecord:
-    return BeforeRecord(thread, int(raw["id"]), _us(raw))
+    return BeforeRecord(thread, int(raw["id"]), _us(raw), _us(raw, "lc"), _us(raw, "rd"))
 
 
 def _after(thread: str, raw: Raw) -> AfterRecord:
-    return AfterRecord(thread, _us(raw))
+    return AfterRecord(thread, _us(raw), _us(raw, "rd"))
 
 
 def _close(thread: str, raw: Raw) -> CloseRecord:
@@ -225,7 +238,7 @@ def _resolve(thread: str, raw: Raw) -> ResolveRecord:
 
 
 def _refresh(thread: str, raw: Raw) -> RefreshRecord:
-    return RefreshRecord(thread, int(raw["id"]))
+    return RefreshRecord(thread, int(raw["id"]), _us(raw))
 
 
 def _print(thread: str, raw: Raw) -> PrintRecord:
@@ -276,7 +289,8 @@ def _listeners(raw: Raw) -> ProcessListeners | None:
     )
 
 
-def _us(raw: Raw) -> int | None:
-    """When a record was made, in microseconds on the monotonic clock, if it says."""
-    us = raw.get("us")
+def _us(raw: Raw, field: str = "us") -> int | None:
+    """When a record was made, in microseconds on the monotonic clock, if it says (or another
+    whole-number field: ``lc``, ``rd``)."""
+    us = raw.get(field)
     return int(us) if isinstance(us, int | float) else None

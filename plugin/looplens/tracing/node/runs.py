@@ -25,6 +25,9 @@ PROMISE_TYPES = frozenset({"PROMISE", "Microtask"})
 #: Resources whose runs come from another thread: a message, a worker's exit. They are due no
 #: sooner than the other threads' clocks.
 CROSS_THREAD_TYPES = frozenset({"MESSAGEPORT", "WORKER"})
+#: The order of libuv's phases within one turn (a turn holds timers, poll, check, close of one
+#: pass of the loop); the main script comes before them all, in turn 0.
+PHASE_RANK = {"sync": -1, "timers": 0, "poll": 1, "check": 2, "close": 3}
 #: Queues whose callbacks a reader schedules directly, and so wants to see even when silent.
 DIRECT_QUEUES = frozenset({"timers", "check", "nextTick", "microtask"})
 
@@ -65,6 +68,23 @@ class Run:
     outside_time: RunKey | None = None
     #: The loop turn it ran in, on its thread (see looplens.trace).
     turn: int = 0
+    #: Where in its turn it ran: the rank of its loop phase (PHASE_RANK), a nextTick or
+    #: microtask taking that of the callback it ran after.
+    phase_rank: int = 0
+    #: What the before record of a macrotask says: libuv's loop count, when it started (µs) and
+    #: the thread's run-queue delay then (µs).
+    loop_count: int | None = None
+    started_us: int | None = None
+    started_rd: int | None = None
+    #: The thread sat waiting (for I/O, a timer, a message) just before it started.
+    waited: bool = False
+    #: The resource it is a run of, its type, when that run was armed (the resource made, or
+    #: its previous run started) and the run-queue delay then; for a timer, when it was due.
+    resource_key: tuple[str, int] | None = None
+    resource_type: str = ""
+    armed_us: int | None = None
+    armed_rd: int | None = None
+    due_us: float | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -97,6 +117,11 @@ class Resource:
     queued_clock: float = 0.0
     #: For a promise: the callback that resolved or rejected it.
     settled_by: Run | None = None
+    #: When it was made, or last started a run (µs), and the run-queue delay then: when its
+    #: next run was armed. For a timer, when its delay last started (µs).
+    armed_us: int | None = None
+    armed_rd: int | None = None
+    timer_start_us: int | None = None
 
     @property
     def transparent(self) -> bool:

@@ -95,6 +95,8 @@ class Schedule:
         resource = Resource(
             record.type, record.direct, record.delay, made_in_user_frame, origin, line, api, clock
         )
+        resource.armed_us = resource.timer_start_us = record.us
+        resource.armed_rd = record.rd
         self.resources[thread, record.id] = resource
         if record.type in PROMISE_TYPES:
             parent = (thread, record.trigger_id)
@@ -128,6 +130,7 @@ class Schedule:
             return
         resource.clock = self.clocks[record.thread]
         resource.runs_before = resource.run_count
+        resource.timer_start_us = record.us
         if resource.pending is not None:
             resource.pending.due = resource.due(self.clocks[resource.origin.thread])
 

@@ -1,0 +1,39 @@
+"""The loop turn of each callback, per thread.
+
+libuv (>= 1.45, src/unix/core.c uv_run) runs the timers once before the loop, then in each pass:
+pending, idle, prepare, count += 1, poll, check, close, timers. A turn holds the timers, poll,
+check and close of one pass, so a macrotask's turn is the loop count it saw, plus one in the
+timers phase; the main script is turn 0, and nextTicks and microtasks take the turn of the
+callback they ran after. Turns never go back on a thread, and a phase that comes before the
+previous callback's phase starts a new turn: an I/O callback of the pending phase (run before the
+count moves on), or any callback where Node does not show the count (before 20.18 and 22.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from looplens.tracing.node.runs import PHASE_RANK, Run
+
+MACROTASK_QUEUES = frozenset({"timers", "poll", "check", "close"})
+
+
+def assign_turns(runs: Iterable[Run]) -> None:
+    """Set `turn` and `phase_rank` of `runs`, given in the order they started."""
+    current: dict[str, tuple[int, int]] = {}
+    for run in runs:
+        turn, rank = current.get(run.thread, (0, PHASE_RANK["sync"]))
+        if run.queue == "sync" and run.parent is None:
+            turn, rank = 0, PHASE_RANK["sync"]
+        elif run.queue in MACROTASK_QUEUES:
+            new_rank = PHASE_RANK[run.queue]
+            counted = turn
+            if run.loop_count is not None:
+                counted = run.loop_count + (1 if run.queue == "timers" else 0)
+            # Whatever runs after the main script is in a turn of the loop.
+            new_turn = max(turn, counted, 1)
+            if new_turn == turn and new_rank < rank:
+                new_turn += 1
+            turn, rank = new_turn, new_rank
+        run.turn, run.phase_rank = turn, rank
+        current[run.thread] = (turn, rank)
