@@ -46,7 +46,6 @@ function recordInit(state, id, type, trigger, resource) {
     state.ignored.add(id);
     return;
   }
-  if (type === 'PROMISE') state.promiseIds.add(id);
   if (type === 'WORKER') shareWithWorker(state, id);
   if (type === 'Timeout') {
     state.timerIds.set(resource, id);
@@ -57,6 +56,8 @@ function recordInit(state, id, type, trigger, resource) {
     remember(state, id, type);
     return;
   }
+  // Only recorded promises: past the limit, an endless chain would grow the set without bound.
+  if (type === 'PROMISE') state.promiseIds.add(id);
   const madeAt = now();
   state.busy = true;
   try {

@@ -111,9 +111,12 @@ def _forced(first: Run, second: Run) -> bool:
         return True
     if first.queue == second.queue and first.queue in ("timers", "check", "close"):
         return True
-    if second.armed_us is not None and first.started_us is not None:
-        if second.armed_us >= first.started_us:
-            return True
+    if (
+        second.armed_us is not None
+        and first.started_us is not None
+        and second.armed_us >= first.started_us
+    ):
+        return True
     return _earliest_place(second) > (first.turn, first.phase_rank)
 
 
