@@ -127,7 +127,7 @@ def turns(*lines: tuple[str, str, int] | tuple[str, str, int, str]) -> Trace:
             line=None,
             t=0,
             turn=line[2],
-            thread=line[3] if len(line) > 3 else "main",  # type: ignore[misc]
+            thread=line[3] if len(line) > 3 else "main",
         )
         for line in lines
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import dataclasses
 import difflib
 import gc
 import importlib
@@ -38,7 +39,7 @@ import pytest
 
 from looplens.errors import TracerError
 from looplens.sandbox.environment import python_environment
-from looplens.trace import MAIN_THREAD, PYTHON_QUEUES, Trace
+from looplens.trace import MAIN_THREAD, PYTHON_QUEUES, ClockKind, Trace
 from looplens.tracing.python.tracer import (
     TRACER_DIR,
     TracedRun,
@@ -214,8 +215,15 @@ def test_every_case_traces_the_same_from_run_to_run(runs: dict[str, CaseRun]) ->
                 strict=True,
             )
         )
-    changed = [name for name in CASE_NAMES if again[name].to_json() != runs[name].trace.to_json()]
+    changed = [name for name in CASE_NAMES if _steady(again[name]) != _steady(runs[name].trace)]
     assert changed == []
+
+
+def _steady(trace: Trace) -> tuple[str, list[tuple[int, int, ClockKind]]]:
+    """What a trace shows, with its clock decisions as the pairs they order: a margin is measured
+    (the page marks it so), which pairs the clock ordered is not."""
+    pairs = sorted((d.first, d.second, d.kind) for d in trace.decisions)
+    return dataclasses.replace(trace, decisions=()).to_json(), pairs
 
 
 # -- what the trace says --------------------------------------------------------------------

@@ -103,7 +103,10 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
         ("Promise", "microtask"),
         ("Timeout", "timers"),
     ]
-    assert rows[3][4] == "setTimeout, line 2"
+    # The turn (the timer runs in a pass of the loop, the rest in the main script's), then who
+    # scheduled it.
+    assert [row[4] for row in rows] == ["0", "0", "0", "1"]
+    assert rows[3][5] == "setTimeout, line 2"
     assert_out_of_search(page, code="setTimeout(", run_text="Timeout")
     labels = [label.get_text() for label in block.select(".tabbed-labels label")]
     assert labels == ["Output", "Sequence diagram", "Step through"]

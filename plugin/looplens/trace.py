@@ -132,6 +132,11 @@ class Trace:
     truncated: bool = False
     #: Every order between printing callbacks that a clock decided, with its margin.
     decisions: tuple[ClockDecision, ...] = ()
+    #: The callbacks whose turn number this run measured rather than the loop's rules fixed: a
+    #: timer came due less than the minimum margin away from a pass of its loop, so another run
+    #: may put it one pass sooner or later, and with it every turn counted after it on its
+    #: thread (the orders stay as they are).
+    turns_measured: tuple[int, ...] = ()
     version: int = TRACE_VERSION
 
     def callback(self, callback_id: int) -> Callback:
@@ -162,6 +167,7 @@ class Trace:
             events=tuple(Event(**event) for event in data["events"]),
             truncated=data.get("truncated", False),
             decisions=tuple(ClockDecision(**decision) for decision in data.get("decisions", ())),
+            turns_measured=tuple(int(callback) for callback in data.get("turns_measured", ())),
             version=version,
         )
 

@@ -105,7 +105,11 @@ def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
 
 def _varies(snippet: Snippet, trace: Trace, schedules: int) -> bool:
     return (
-        snippet.measured or snippet.nondeterministic or schedules > 1 or threads_interleave(trace)
+        snippet.measured
+        or snippet.nondeterministic
+        or schedules > 1
+        or threads_interleave(trace)
+        or bool(trace.turns_measured)
     )
 
 
@@ -142,6 +146,11 @@ def _caption(
         order += (
             f" · callbacks ran in {schedules} different orders in this build's runs: "
             "the diagram and the player show one of them"
+        )
+    if trace.turns_measured:
+        order += (
+            " · turns as this run counted them: a timer or a thread came due close to a pass "
+            "of the loop, so another run may count one pass more or fewer (the order stays)"
         )
     share = (
         f' · <a class="looplens-share" href="{escape(share_url, quote=True)}" '

@@ -24,9 +24,7 @@ def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
     SecurityWarning for every --allow-* flag that can escape the model; that is about the
     sandbox, not the snippet, so it is silenced (only that warning type)."""
     allowed = set(allow)
-    reads = (
-        ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER), RUN_QUEUE_DELAY_FILE]
-    )
+    reads = ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER), RUN_QUEUE_DELAY_FILE]
     flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
     if "write" in allowed:
         flags.append(f"--allow-fs-write={folder}")

@@ -31,6 +31,10 @@ SYSTEM_LIBRARIES = ("/lib", "/lib32", "/lib64", "/usr/lib", "/usr/lib64", "/usr/
 #: Devices any program may use: reading nothing or randomness, writing into nothing.
 READABLE_DEVICES = ("/dev/urandom", "/dev/random", "/dev/zero")
 WRITABLE_DEVICES = ("/dev/null",)
+#: The process's own threads, where each reads its run-queue delay (/proc/thread-self/schedstat,
+#: see tracers/python/_looplens_schedstat.py): what a clock margin needs to tell a race from a
+#: stall.
+OWN_THREADS = "/proc/self/task"
 #: What `child` adds: programs, the loader's cache, and POSIX semaphores (multiprocessing), in
 #: the run's own /dev/shm where it has a mount namespace (see namespaces.hides_host_folders).
 PROGRAM_FOLDERS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
@@ -75,6 +79,7 @@ def file_rules(folder: Path, allow: Iterable[str]) -> FileRules:
             *installation_folders(),
             *SYSTEM_LIBRARIES,
             *READABLE_DEVICES,
+            OWN_THREADS,
         )
     writes = [*WRITABLE_DEVICES]
     if "write" in allowed:

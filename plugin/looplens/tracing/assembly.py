@@ -46,8 +46,10 @@ def assemble(
     *,
     truncated: bool,
     decisions: Sequence[PendingDecision[R]] = (),
+    unsettled: Sequence[R] = (),
 ) -> Trace:
-    """The Trace of the `kept` runs (already in order, the main script first)."""
+    """The Trace of the `kept` runs (already in order, the main script first); `unsettled`:
+    runs (kept or not) whose pass of the loop a clock decided by less than the minimum margin."""
     ids: dict[RunLike, int] = {run: number for number, run in enumerate(kept)}
     turns = _turns_counted(kept)
     callbacks = tuple(
@@ -81,12 +83,6 @@ def assemble(
         for _, run, kind, t, line_index in sorted(events, key=lambda event: event[0])
         if run in ids
     )
-    # A decision between runs that are not kept (nothing printed there) tells the page nothing.
-    clock = tuple(
-        ClockDecision(ids[first], ids[second], kind, round(margin, 1), round(stall, 1))
-        for first, second, kind, margin, stall in decisions
-        if first in ids and second in ids
-    )
     return Trace(
         language,
         runtime,
@@ -95,7 +91,33 @@ def assemble(
         callbacks,
         ordered,
         truncated=truncated,
-        decisions=clock,
+        decisions=_decisions_between_kept(decisions, ids),
+        turns_measured=_turns_measured(kept, unsettled, ids),
+    )
+
+
+def _turns_measured(
+    kept: Sequence[R], unsettled: Sequence[R], ids: dict[RunLike, int]
+) -> tuple[int, ...]:
+    # One pass more or less moves every turn counted after it on that thread.
+    first_unsettled: dict[str, int] = {}
+    for run in unsettled:
+        first_unsettled[run.thread] = min(run.turn, first_unsettled.get(run.thread, run.turn))
+    return tuple(
+        ids[run]
+        for run in kept
+        if run.thread in first_unsettled and run.turn >= first_unsettled[run.thread]
+    )
+
+
+def _decisions_between_kept(
+    decisions: Sequence[PendingDecision[R]], ids: dict[RunLike, int]
+) -> tuple[ClockDecision, ...]:
+    # A decision between runs that are not kept (nothing printed there) tells the page nothing.
+    return tuple(
+        ClockDecision(ids[first], ids[second], kind, round(margin, 1), round(stall, 1))
+        for first, second, kind, margin, stall in decisions
+        if first in ids and second in ids
     )
 
 

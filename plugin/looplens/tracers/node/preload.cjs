@@ -39,6 +39,7 @@ const {
 } = part('hiding.cjs');
 const { captureOutput } = part('output.cjs');
 const { createTracerHook, patchQueueMicrotask, recordDeaths } = part('recording.cjs');
+const { recordSends } = part('sends.cjs');
 const { createState, emit, now, readSettings } = part('state.cjs');
 
 const settings = readSettings();
@@ -55,6 +56,7 @@ function install(threadSettings) {
   if (state.parent) threadRecord.parent = state.parent;
   emit(state, threadRecord);
   recordDeaths(state);
+  recordSends(state);
   const hook = createTracerHook(state);
   const ourHook = followUserHooks(state, hook);
   hideFrames(state);

@@ -31,10 +31,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
     from looplens.tracers.python import _looplens_frames as frames
-    from looplens.tracers.python._looplens_records import MAIN, Context, Queuing, Recorder
+    from looplens.tracers.python._looplens_records import (
+        MAIN,
+        Context,
+        Queuing,
+        Recorder,
+        stamp_now,
+    )
 else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
     import _looplens_frames as frames
-    from _looplens_records import MAIN, Context, Queuing, Recorder
+    from _looplens_records import MAIN, Context, Queuing, Recorder, stamp_now
 
 
 def logical(ms: float) -> float:
@@ -51,6 +57,9 @@ class Activity:
     pool: str | None = None
     started: bool = False
     now: float = 0.0
+    #: For executor work: when a worker picked it up (loop clock µs, that worker's run-queue
+    #: delay µs), which may be before anything shows that it started.
+    picked_up: tuple[int, int | None] | None = None
 
 
 class Tracer:
@@ -111,13 +120,14 @@ class Tracer:
             return activity.now
         return self.clocks.get(self._clock_key(), 0.0)
 
-    def step_runs(self, context: Context, api: str | None) -> None:
-        """A loop handle starts in this thread: what runs until the next one belongs to it."""
+    def step_runs(self, context: Context, api: str | None, turn: int) -> None:
+        """A loop handle starts in this thread, in pass `turn` of its loop: what runs until the
+        next one belongs to it."""
         self.local.step = context
         ident = threading.get_ident()
         t = max(self.clocks.get(ident, 0.0), context.due)
         self.clocks[ident] = t
-        self.records.ran(context, t, api=api)
+        self.records.ran(context, t, api=api, turn=turn)
 
     def slept(self, seconds: float) -> None:
         """time.sleep() moves the logical clock of what called it."""
@@ -185,7 +195,13 @@ class Tracer:
                 return
             activity.started = True
             activity.now = activity.context.due
-        self.records.ran(activity.context, activity.now, thread=thread, pool=activity.pool)
+        self.records.ran(
+            activity.context,
+            activity.now,
+            thread=thread,
+            pool=activity.pool,
+            stamp=activity.picked_up,
+        )
 
     # -- threads and executor work --------------------------------------------------------------
 
@@ -224,6 +240,14 @@ class Tracer:
         self.work[future] = self._activity(context, pool)
         self.pending_work += 1
         future.add_done_callback(self._work_done)
+
+    def work_picked_up(self, future: ConcurrentFuture[Any]) -> None:
+        """Called by the patched work item, in the worker, as it starts the submission."""
+        stamp = stamp_now()
+        with self.lock:
+            activity = self.work.get(future)
+            if activity is not None:
+                activity.picked_up = stamp
 
     def work_of(self, future: object) -> Context | None:
         """The context of the executor work behind a concurrent future, if the tracer saw it."""

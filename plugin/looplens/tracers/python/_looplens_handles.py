@@ -53,6 +53,10 @@ def ready_context(handle: Any) -> Context:
             # A future that the snippet made itself (asyncio.Future()): the line that completed it.
             line = frames.snippet_line(frame)
             return trace.schedule("done_callback", "add_done_callback", line, parent, user=True)
+    if future is not None and _collects_in_completion_order(callback):
+        # What as_completed hands out next is whichever future completed first: this callback
+        # is where the order of completions becomes the order of results.
+        return trace.schedule("callback", "as_completed", None, parent, user=False)
     if api is None:
         # Not call_soon: I/O readiness or a signal handler, added by the loop itself.
         name = frame.f_code.co_name if frame is not None else ""
@@ -83,8 +87,9 @@ def timer_context(loop: TracingLoop, when: float, delay: float | None) -> Contex
     )
 
 
-def handle_runs(handle: Any, context: Context) -> None:
-    """A handle starts running: a task step is named after its task, final only now."""
+def handle_runs(handle: Any, context: Context, turn: int) -> None:
+    """A handle starts running, in pass `turn` of its loop: a task step is named after its
+    task, final only now."""
     api = None
     if context.queue == "task":
         task = tasks.task_of(handle._callback)
@@ -92,7 +97,23 @@ def handle_runs(handle: Any, context: Context) -> None:
             api = f"{task.get_name()} step ({tasks.coroutine_name(task.get_coro())})"
             if isinstance(task, tasks.Task):
                 task._looplens_last = context
-    tracer().step_runs(context, api)
+    tracer().step_runs(context, api, turn)
+
+
+#: The done callbacks of asyncio.as_completed (3.11, 3.12: a closure; 3.13: a method of its
+#: iterator), by qualified name (pinned by
+#: test_private_detail_as_completed_collects_with_a_done_callback).
+_COMPLETION_ORDER_COLLECTORS = frozenset(
+    {"as_completed.<locals>._on_completion", "_AsCompletedIterator._handle_completion"}
+)
+
+
+def _collects_in_completion_order(callback: Any) -> bool:
+    function = getattr(callback, "__func__", callback)
+    return (
+        getattr(function, "__module__", None) == "asyncio.tasks"
+        and getattr(function, "__qualname__", None) in _COMPLETION_ORDER_COLLECTORS
+    )
 
 
 def _user_callable(callback: Any) -> bool:

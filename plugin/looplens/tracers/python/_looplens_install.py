@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import thread as concurrent_thread
 from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
@@ -142,6 +143,18 @@ def _patch_threads(tracer: contexts.Tracer) -> None:
                 tracer.fail()
         return future
 
+    work_item_run = concurrent_thread._WorkItem.run
+
+    def traced_run(self: Any) -> None:
+        # The work item's own frame still runs the function (frames.work_item finds it), and an
+        # error is caught there, so no traceback shows this one.
+        try:
+            tracer.work_picked_up(self.future)
+        except Exception:
+            tracer.fail()
+        work_item_run(self)
+
     threading.Thread.start = traced_start  # type: ignore[method-assign]
+    concurrent_thread._WorkItem.run = traced_run  # type: ignore[method-assign]
     # typeshed types submit on Executor (self: Executor); the patch is for thread pools only.
     ThreadPoolExecutor.submit = traced_submit  # type: ignore[method-assign,assignment]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import selectors
+import threading
 import weakref
 from asyncio import events
 from collections.abc import Callable
@@ -47,6 +48,10 @@ else:  # the child imports its siblings from this folder, which PYTHONPATH put o
 _Ts = TypeVarTuple("_Ts")
 
 CLOCK = clock.VirtualClock(virtual=True)
+#: The passes of the traced loops of each thread so far (by thread ident): _run_once selects once
+#: per pass, before it runs the handles that are ready. Per thread, not per loop, so that a
+#: second asyncio.run in the same thread goes on counting: a thread's turns never go back.
+PASSES: dict[int, int] = {}
 
 
 class ReadyQueue(collections.deque[Any]):
@@ -72,7 +77,7 @@ class ReadyQueue(collections.deque[Any]):
         context = self.contexts.pop(id(handle), None)
         if context is not None and not handle._cancelled:
             try:
-                handles.handle_runs(handle, context)
+                handles.handle_runs(handle, context, PASSES.get(threading.get_ident(), 0))
             except Exception:
                 tracer().fail()
         return handle
@@ -109,6 +114,8 @@ class VirtualTimeSelector(selectors.DefaultSelector):
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         loop = self._looplens_loop()
+        ident = threading.get_ident()
+        PASSES[ident] = PASSES.get(ident, 0) + 1
         if timeout is None or timeout <= 0 or loop is None or not self.may_jump():
             return super().select(timeout)
         # Other threads are quiet: what they handed over (call_soon_threadsafe, after the loop

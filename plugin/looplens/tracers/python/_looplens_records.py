@@ -5,11 +5,15 @@ queue (a Task step, a call_soon callback, a timer, a done callback), executor wo
 The tracer writes one JSON object a line to an inherited file descriptor, never to stdout:
 
 - ``start``: the tracer runs (``python``, ``snippet``, ``virtual``).
-- ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``, and
-  ``due``, its logical time; ``at``, when a timer was set). ``user`` is false for asyncio's own
-  plumbing.
+- ``q``: a context was queued (``id``, ``queue``, ``api``, ``line``, ``parent``, ``user``,
+  ``th``, the thread that queued it, and ``due``, its logical time; ``at``, when a timer was
+  set). ``user`` is false for asyncio's own plumbing.
 - ``run``: it starts running, at logical time ``t`` (``id``, ``th`` = thread, ``api`` for task
-  steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor).
+  steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor,
+  ``turn`` = for a loop handle, the pass of its loop's _run_once it runs in).
+- Both also say when, on the loop's clock (``us``, µs: real time plus the waits that virtual
+  time jumped over, which nothing else could have used), and the run-queue delay of the thread
+  that queued or ran it (``rd``, µs): what clock margins are measured from.
 - ``p``: a write of ``text`` to stream ``s`` (``n`` bytes) while context ``c`` ran, at ``t``.
 - ``done``: executor work ``id`` finished (its worker is free again).
 - ``truncated``: the cap on recorded contexts was reached; later writes carry their ``queue``.
@@ -25,9 +29,15 @@ import json
 import os
 import platform
 import threading
+import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # mypy sees this folder as the namespace package looplens.tracers.python
+    from looplens.tracers.python._looplens_schedstat import run_queue_delay_us
+else:  # the child imports its siblings from this folder, which PYTHONPATH put on sys.path
+    from _looplens_schedstat import run_queue_delay_us
 
 #: Contexts recorded at most: each costs a "q" and a "run" record, so about twice as many events.
 CONTEXT_LIMIT = 10_000
@@ -137,9 +147,11 @@ class Recorder:
                 "parent": queuing.parent.id,
                 "user": queuing.user,
                 "due": due,
+                "th": thread_label(),
             }
             if due != now:
                 record["at"] = now
+            _stamp(record)
             self.channel.write(record)
             return Context(self.last_id, queuing.queue, due)
 
@@ -151,7 +163,11 @@ class Recorder:
         api: str | None = None,
         thread: threading.Thread | None = None,
         pool: str | None = None,
+        stamp: tuple[int, int | None] | None = None,
+        turn: int | None = None,
     ) -> None:
+        """`context` starts at logical time `t`; `stamp`: when it really started (see _stamp),
+        if not now (executor work, which a worker picked up before it showed)."""
         if not context.recorded:
             return
         record: dict[str, Any] = {"k": "run", "id": context.id, "t": t, "th": thread_label(thread)}
@@ -159,6 +175,9 @@ class Recorder:
             record["api"] = api
         if pool is not None:
             record["pool"] = pool
+        if turn is not None:
+            record["turn"] = turn
+        _stamp(record, stamp)
         self.emit(record)
 
     def printed(self, context: Context, stream: str, text: str, size: int, t: float) -> None:
@@ -177,3 +196,16 @@ class Recorder:
     def work_done(self, context: Context) -> None:
         if context.recorded:
             self.emit({"k": "done", "id": context.id})
+
+
+def stamp_now() -> tuple[int, int | None]:
+    """The loop's clock (µs; time.monotonic_ns is virtual once the tracer's clock is installed)
+    and this thread's run-queue delay (µs, None if unknown)."""
+    return time.monotonic_ns() // 1000, run_queue_delay_us()
+
+
+def _stamp(record: dict[str, Any], stamp: tuple[int, int | None] | None = None) -> None:
+    us, delay = stamp if stamp is not None else stamp_now()
+    record["us"] = us
+    if delay is not None:
+        record["rd"] = delay

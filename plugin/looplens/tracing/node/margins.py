@@ -1,15 +1,18 @@
 """The orders between macrotasks that a clock decided, each with its margin and the stall in it.
 
 For two macrotasks of a thread, X (ran first) and Y (ran later), both printing in their turn, the
-order is the loop's own (never a decision) when Y was armed only after X started (causality),
-both are timers (due-time order), both immediates or both close callbacks (FIFO), or Y could not
-have had a slot before X's (an immediate set in an I/O callback runs before the next timers
-phase). Else the order was decided by when they were ready:
+order is the loop's own (never a decision) when Y was armed only after X started (causality), Y
+reads a socket and X (or a callback it led to) sent through one before Y started (a peer in the
+same process may have caused what Y read), both are timers (due-time order), or both immediates
+or both close callbacks (FIFO). Else the order was decided by when they were ready:
 
-- m1, Y earlier: if Y is clock-driven, how far its readiness lay after X's slot (the start of
-  the first callback of X's phase in X's turn);
+- m1, Y earlier: if Y is clock-driven and had a slot before X's (an immediate set in an I/O
+  callback has none before the next timers phase; nothing armed by the main script runs before
+  the first turn), how far its readiness lay after X's slot (the start of the first callback of
+  X's phase in X's turn);
 - m2, X later: if X is clock-driven and Y ran before X's next slot of the same phase, how far X's
-  readiness lay before its slot.
+  readiness lay before its slot; if the thread sat waiting for X, its slot would have waited for
+  it too, so how far X's readiness lay before Y's.
 
 A timer is ready when due; an I/O completion (or message) somewhere between when it was armed
 and when it ran, or right when it ran if the thread sat waiting for it. The margin is the smaller
@@ -23,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from looplens.trace import ClockKind
-from looplens.tracing.node.runs import CROSS_THREAD_TYPES, Run
+from looplens.tracing.node.runs import CROSS_THREAD_TYPES, PHASE_RANK, SOCKET_TYPES, Run
 from looplens.tracing.node.turns import MACROTASK_QUEUES
 
 #: (first, second, kind, margin ms, stall ms), as assembly.assemble takes them.
@@ -39,9 +42,10 @@ def find_decisions(runs: Sequence[Run]) -> list[Decision]:
     for run in _printing_macrotasks(runs):
         by_thread[run.thread].append(run)
     slots = _slots(runs)
+    sends = _first_sends(runs)
     decisions: list[Decision] = []
     for thread_runs in by_thread.values():
-        decisions.extend(_thread_decisions(thread_runs[:MAX_RUNS], slots))
+        decisions.extend(_thread_decisions(thread_runs[:MAX_RUNS], slots, sends))
     return decisions
 
 
@@ -73,11 +77,28 @@ def _slots(runs: Sequence[Run]) -> dict[tuple[str, int, str], int]:
     return slots
 
 
-def _thread_decisions(runs: list[Run], slots: dict[tuple[str, int, str], int]) -> list[Decision]:
+def _first_sends(runs: Sequence[Run]) -> dict[int, int]:
+    """For each run (by id), when it or a callback it led to first sent through a socket (µs)."""
+    sends: dict[int, int] = {}
+    for run in runs:
+        if run.sent_us is None:
+            continue
+        sender: Run | None = run
+        while sender is not None and sends.get(id(sender), math.inf) > run.sent_us:
+            sends[id(sender)] = run.sent_us
+            sender = sender.parent
+    return sends
+
+
+def _thread_decisions(
+    runs: list[Run], slots: dict[tuple[str, int, str], int], sends: dict[int, int]
+) -> list[Decision]:
     decisions = []
     for index, first in enumerate(runs):
         slot = slots[first.thread, first.turn, first.queue]
         for second in runs[index + 1 :]:
+            if _caused_by_a_send(first, second, sends):
+                continue
             decision = _decision(first, second, slot)
             if decision is not None:
                 decisions.append(decision)
@@ -92,13 +113,16 @@ def _decision(first: Run, second: Run, slot: int) -> Decision | None:
         # Which of two other threads' messages comes first is up to those threads' clocks,
         # which the records do not time: the smallest margin it can have.
         return (first, second, kind, 0.0, _stall_ms(first, second))
-    earlier = _ready_from(second) - slot if _clock_driven(second) else math.inf
+    earlier = math.inf
+    if _clock_driven(second) and _earliest_place(second) <= (first.turn, first.phase_rank):
+        earlier = _ready_from(second) - slot
     later = math.inf
     if _clock_driven(first) and (second.turn, second.phase_rank) < (
         first.turn + 1,
         first.phase_rank,
     ):
-        later = slot - _ready_by(first)
+        # A thread that sat waiting for X would have waited as long as X took.
+        later = (_ready_from(second) if first.waited else slot) - _ready_by(first)
     if math.isinf(earlier) and math.isinf(later):
         return None
     margin = max(0.0, min(earlier, later)) / 1000
@@ -111,22 +135,34 @@ def _forced(first: Run, second: Run) -> bool:
         return True
     if first.queue == second.queue and first.queue in ("timers", "check", "close"):
         return True
-    if (
+    return (
         second.armed_us is not None
         and first.started_us is not None
         and second.armed_us >= first.started_us
-    ):
-        return True
-    return _earliest_place(second) > (first.turn, first.phase_rank)
+    )
+
+
+def _caused_by_a_send(first: Run, second: Run, sends: dict[int, int]) -> bool:
+    """`second` reads a socket, and `first` sent through one before it started."""
+    sent = sends.get(id(first))
+    return (
+        second.resource_type in SOCKET_TYPES
+        and sent is not None
+        and second.started_us is not None
+        and sent < second.started_us
+    )
 
 
 def _earliest_place(run: Run) -> tuple[int, int]:
     """The first (turn, phase rank) where `run` could have run, after the callback that armed
     it: later in the same turn, or in the same timers or poll phase (a timer set while the
-    timers run can still come due in them; a completion can come in the poll that armed it)."""
+    timers run can still come due in them; a completion can come in the poll that armed it).
+    What the main script (or a tick or microtask after it) armed has the first turn at best."""
     armer = run.parent
     if armer is None:
         return (0, run.phase_rank)
+    if armer.phase_rank == PHASE_RANK["sync"]:
+        return (armer.turn + 1, run.phase_rank)
     same_turn = run.phase_rank > armer.phase_rank or (
         run.phase_rank == armer.phase_rank and run.queue in ("timers", "poll")
     )

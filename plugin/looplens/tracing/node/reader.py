@@ -20,12 +20,13 @@ from looplens.tracing.node.record_types import (
     ProcessListeners,
     RefreshRecord,
     ResolveRecord,
+    SendRecord,
     ThreadRecord,
     TruncatedRecord,
 )
 from looplens.tracing.node.runs import DIRECT_QUEUES, Resource, Run, RunKey, Timeline
 from looplens.tracing.node.schedule import Schedule
-from looplens.tracing.node.turns import assign_turns
+from looplens.tracing.node.turns import assign_turns, unsettled_turns
 from looplens.tracing.output import Arrivals, OutputBuilder, Piece
 
 
@@ -72,6 +73,10 @@ class NodeRecordReader:
                 closing = self.schedule.resources.get((record.thread, record.id))
                 if closing is not None and closing.last_run is not None:
                     closing.last_run.queue = "close"
+            case SendRecord():
+                sender = self.current(record.thread, record.exec_id)
+                if sender.sent_us is None:
+                    sender.sent_us = record.us
             case DiedRecord():
                 # For an unhandled rejection, exec is the rejected promise (see current()); a
                 # listener of a process event may have thrown.
@@ -209,6 +214,7 @@ class NodeRecordReader:
             events,
             truncated=truncated,
             decisions=decisions,
+            unsettled=unsettled_turns(started),
         )
 
     def started_in_order(self) -> list[Run]:

@@ -108,6 +108,16 @@ class CloseRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRecord:
+    """``send``: the callback running in resource ``exec`` sent through a socket or pipe, first
+    at ``us``."""
+
+    thread: str
+    exec_id: int
+    us: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ResolveRecord:
     """``resolve``: promise ``id`` was resolved while ``exec`` ran."""
 
@@ -171,6 +181,7 @@ NodeRecord = (
     | BeforeRecord
     | AfterRecord
     | CloseRecord
+    | SendRecord
     | ResolveRecord
     | RefreshRecord
     | PrintRecord
@@ -233,6 +244,10 @@ def _close(thread: str, raw: Raw) -> CloseRecord:
     return CloseRecord(thread, int(raw["id"]))
 
 
+def _send(thread: str, raw: Raw) -> SendRecord:
+    return SendRecord(thread, int(raw["exec"]), _us(raw))
+
+
 def _resolve(thread: str, raw: Raw) -> ResolveRecord:
     return ResolveRecord(thread, int(raw["id"]), int(raw["exec"]), _listeners(raw))
 
@@ -272,6 +287,7 @@ _PARSERS: dict[str, Callable[[str, Raw], NodeRecord]] = {
     "before": _before,
     "after": _after,
     "close": _close,
+    "send": _send,
     "resolve": _resolve,
     "refresh": _refresh,
     "print": _print,

@@ -25,6 +25,16 @@ PROMISE_TYPES = frozenset({"PROMISE", "Microtask"})
 #: Resources whose runs come from another thread: a message, a worker's exit. They are due no
 #: sooner than the other threads' clocks.
 CROSS_THREAD_TYPES = frozenset({"MESSAGEPORT", "WORKER"})
+#: Handles that read what another part of the same process may have sent them: a connection
+#: accepted, data or an end read, a datagram received.
+SOCKET_TYPES = frozenset(
+    {"TCPWRAP", "TCPSERVERWRAP", "PIPEWRAP", "PIPESERVERWRAP", "UDPWRAP", "TTYWRAP"}
+)
+#: Requests that send through a socket or pipe (a write, an end, a connect, a datagram): a socket
+#: of the same process may be readable because of them.
+SENDING_TYPES = frozenset(
+    {"WRITEWRAP", "SHUTDOWNWRAP", "TCPCONNECTWRAP", "PIPECONNECTWRAP", "UDPSENDWRAP"}
+)
 #: The order of libuv's phases within one turn (a turn holds timers, poll, check, close of one
 #: pass of the loop); the main script comes before them all, in turn 0.
 PHASE_RANK = {"sync": -1, "timers": 0, "poll": 1, "check": 2, "close": 3}
@@ -85,6 +95,8 @@ class Run:
     armed_us: int | None = None
     armed_rd: int | None = None
     due_us: float | None = None
+    #: When it first sent through a socket or pipe (µs): what may make a socket readable.
+    sent_us: int | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -18,6 +18,7 @@ from looplens.tracing.node.runs import (
     CROSS_THREAD_TYPES,
     IO_QUEUE,
     PROMISE_TYPES,
+    SENDING_TYPES,
     Resource,
     Run,
     RunKey,
@@ -97,6 +98,8 @@ class Schedule:
         )
         resource.armed_us = resource.timer_start_us = record.us
         resource.armed_rd = record.rd
+        if record.type in SENDING_TYPES and record.us is not None and origin.sent_us is None:
+            origin.sent_us = record.us
         self.resources[thread, record.id] = resource
         if record.type in PROMISE_TYPES:
             parent = (thread, record.trigger_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from looplens.margins import DEFAULT_MIN_MARGIN_MS
 from looplens.tracing.node.runs import PHASE_RANK, Run
 
 MACROTASK_QUEUES = frozenset({"timers", "poll", "check", "close"})
@@ -37,3 +38,24 @@ def assign_turns(runs: Iterable[Run]) -> None:
             turn, rank = new_turn, new_rank
         run.turn, run.phase_rank = turn, rank
         current[run.thread] = (turn, rank)
+
+
+def unsettled_turns(runs: Iterable[Run]) -> list[Run]:
+    """The timers among `runs` (in the order they started, turns set) whose pass a clock chose.
+
+    libuv runs a timer in the first pass whose timers phase finds it due (by its millisecond
+    clock). A timer that came due less than the minimum margin before the previous macrotask of
+    its thread started, or at any time after, was due close to where a pass looked: on another
+    run it may join that pass or wait for the next one. One that came due well before had
+    nothing to join but the pass that ran it."""
+    margin_us = DEFAULT_MIN_MARGIN_MS * 1000
+    previous: dict[str, int] = {}
+    unsettled = []
+    for run in runs:
+        if run.queue not in MACROTASK_QUEUES or run.started_us is None:
+            continue
+        before = previous.get(run.thread)
+        if run.due_us is not None and before is not None and before >= run.due_us - margin_us:
+            unsettled.append(run)
+        previous[run.thread] = run.started_us
+    return unsettled

@@ -15,11 +15,11 @@ What a reader of the page sees:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from looplens.trace import MAIN_THREAD, EventKind, Stream, Trace
 from looplens.tracing.assembly import assemble
 from looplens.tracing.output import OutputBuilder, Piece
+from looplens.tracing.python.margins import find_decisions, is_completion_collector
 from looplens.tracing.python.record_types import (
     AsyncioRecord,
     DoneRecord,
@@ -30,28 +30,8 @@ from looplens.tracing.python.record_types import (
     StartRecord,
     TruncatedRecord,
 )
-
-#: Events sort by (record index, sequence): the records are already in real order.
-EventKey = tuple[int, int]
-
-
-@dataclass(eq=False, slots=True)
-class Run:
-    """A callback being built: one context of the tracer."""
-
-    queue: str
-    api: str
-    line: int | None
-    parent: Run | None
-    due: float
-    #: Scheduled by the snippet's code (or runs it), not by asyncio's plumbing.
-    user: bool
-    thread: str = MAIN_THREAD
-    ran: bool = False
-    printed: bool = False
-    first_key: EventKey | None = None
-    #: The loop turn it ran in (see looplens.trace).
-    turn: int = 0
+from looplens.tracing.python.runs import EventKey, Run
+from looplens.tracing.python.turns import unsettled_turns
 
 
 class AsyncioRecordReader:
@@ -69,6 +49,8 @@ class AsyncioRecordReader:
         self.truncated = False
         self.errors: list[str] = []
         self.sequence = 0
+        #: The runs that started, in the order they did.
+        self.started_order: list[Run] = []
 
     def feed(self, index: int, record: AsyncioRecord) -> None:
         match record:
@@ -97,6 +79,8 @@ class AsyncioRecordReader:
     def queued(self, index: int, record: QueuedRecord) -> None:
         parent = self.runs.get(record.parent_id, self.main)
         run = Run(record.queue, record.api, record.line, parent, record.due, record.user)
+        run.delay_ms = record.due - record.at
+        run.queued_thread, run.queued_us, run.queued_rd = record.thread, record.us, record.rd
         self.runs[record.id] = run
         self.order.append(run)
         # A timer is queued at its parent's logical time, and due later.
@@ -109,6 +93,11 @@ class AsyncioRecordReader:
         run.thread = self.worker(record.pool, run) if record.pool else record.thread
         if record.api:
             run.api = record.api
+        if record.turn is not None:
+            run.turn = record.turn
+        run.started_us, run.started_rd = record.us, record.rd
+        if not run.ran:
+            self.started_order.append(run)
         run.ran = True
         self.event(index, "run", run, self.at(run, record.t))
 
@@ -168,8 +157,22 @@ class AsyncioRecordReader:
         kept = [run for run in self.order if self.keep(run)]
         kept.sort(key=lambda run: (run is not self.main, run.first_key or (0, 0)))
         return assemble(
-            "python", runtime, exit_code, kept, found, self.events, truncated=self.truncated
+            "python",
+            runtime,
+            exit_code,
+            kept,
+            found,
+            self.events,
+            truncated=self.truncated,
+            decisions=find_decisions(self.started_order),
+            unsettled=unsettled_turns(self.started_order),
         )
 
     def keep(self, run: Run) -> bool:
-        return run is self.main or run.printed or (run.user and run.ran)
+        # as_completed's done callbacks decide the order of its results: a page shows them.
+        return (
+            run is self.main
+            or run.printed
+            or (run.user and run.ran)
+            or (run.ran and is_completion_collector(run))
+        )

@@ -40,6 +40,11 @@ class QueuedRecord:
     #: if not then (a timer is queued now and due later).
     due: float
     at: float
+    #: ``th``: the thread that queued it; ``us`` and ``rd``: when, on the loop's clock (µs),
+    #: and that thread's run-queue delay then (µs), where the tracer says.
+    thread: str = MAIN_THREAD
+    us: int | None = None
+    rd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,11 @@ class RanRecord:
     pool: str | None
     #: ``api``: what it runs, when the tracer only knew it when it started.
     api: str | None
+    #: ``us`` and ``rd``: when it started, on the loop's clock (µs), and its thread's run-queue
+    #: delay then (µs); ``turn``: for a loop handle, the pass of its loop it ran in.
+    us: int | None = None
+    rd: int | None = None
+    turn: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,9 @@ def _queued(raw: Raw) -> QueuedRecord:
         bool(raw.get("user")),
         due,
         float(raw.get("at", due)),
+        str(raw.get("th") or MAIN_THREAD),
+        _whole(raw, "us"),
+        _whole(raw, "rd"),
     )
 
 
@@ -136,7 +149,15 @@ def _ran(raw: Raw) -> RanRecord:
         str(raw.get("th") or MAIN_THREAD),
         str(pool) if pool else None,
         str(api) if api else None,
+        _whole(raw, "us"),
+        _whole(raw, "rd"),
+        _whole(raw, "turn"),
     )
+
+
+def _whole(raw: Raw, field: str) -> int | None:
+    value = raw.get(field)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _printed(raw: Raw) -> PrintedRecord:

@@ -1,0 +1,168 @@
+"""The orders between loop callbacks that a clock decided, each with its margin and the stall in
+it: what a Python trace proves about its printed order.
+
+asyncio runs its ready handles first in, first out. What puts a handle in the ready queue at a
+time of the clock's choosing is a root: a handover from another thread (executor work or a
+thread calling call_soon_threadsafe: it arrives when the thread is done) or a timer (ready when
+due). Every other handle was queued by the one that ran before it in its chain. Each callback
+that printed on a loop's thread hangs from its nearest root, or from none (the main script).
+
+For two such callbacks, X (ran first) and Y (ran later), the order is the loop's own (never a
+decision) when they share a root, when X is an ancestor of Y, when both roots are timers (due-time
+order), when Y's root was armed (its work submitted, its timer set) only after X started, or when
+Y's root is a timer set in the pass that queued X or a later one (a timer enters the ready queue at
+the start of a pass, behind what is there). Else ready handles run first in, first out: X ran first
+because it was queued first, and the margin is how long before Y it was queued (had X's root come
+that much later, or Y's that much sooner, Y would have been first), less, for a timer that Y hangs
+from, how late that timer ran (it could have run as much sooner, no more). Times are on the loop's
+clock: real time plus the waits that virtual time jumped over, which no thread or socket could have
+used. asyncio.as_completed's done callbacks count as printing: where they run, the order of
+completions becomes the order of results, even when one callback later prints them all.
+
+The stall is what the machine held back inside that window: the run-queue delay of each thread
+whose work was a root (from when it picked the work up to the handover), and, where a timer or
+the loop's own pace takes part, the loop thread's between X and Y.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from looplens.trace import MAIN_THREAD, ClockKind
+from looplens.tracing.python.runs import Run
+
+#: (first, second, kind, margin ms, stall ms), as assembly.assemble takes them.
+Decision = tuple[Run, Run, ClockKind, float, float]
+#: Pairs are weighed among so many printing callbacks at most.
+MAX_RUNS = 2000
+#: The API that the tracer gives asyncio.as_completed's done callbacks.
+COMPLETION_COLLECTOR = "as_completed"
+#: Contexts of executor work and of threads.
+THREAD_QUEUE = "thread"
+
+
+def find_decisions(started: Sequence[Run]) -> list[Decision]:
+    """The clock decisions among the printing loop callbacks of `started` (in start order)."""
+    printing = [
+        run
+        for run in started
+        if (run.printed or is_completion_collector(run))
+        and run.thread == MAIN_THREAD
+        and run.queue not in ("sync", THREAD_QUEUE)
+        and run.started_us is not None
+    ][:MAX_RUNS]
+    roots = {id(run): _root(run) for run in printing}
+    decisions: list[Decision] = []
+    for index, first in enumerate(printing):
+        for second in printing[index + 1 :]:
+            decision = _decision(first, second, roots[id(first)], roots[id(second)])
+            if decision is not None:
+                decisions.append(decision)
+    return decisions
+
+
+def is_completion_collector(run: Run) -> bool:
+    """One of asyncio.as_completed's done callbacks (the tracer names them so)."""
+    return run.api == COMPLETION_COLLECTOR
+
+
+def _root(run: Run) -> Run | None:
+    """The nearest handover or timer that `run` hangs from (itself included)."""
+    current: Run | None = run
+    while current is not None and current.queue != "sync":
+        if is_handover(current) or _is_timer(current):
+            return current
+        current = current.parent
+    return None
+
+
+def is_handover(run: Run) -> bool:
+    return run.parent is not None and run.parent.queue == THREAD_QUEUE and run.queue != THREAD_QUEUE
+
+
+def _is_timer(run: Run) -> bool:
+    return run.queue == "timer" and run.queued_us is not None
+
+
+def _decision(first: Run, second: Run, root_x: Run | None, root_y: Run | None) -> Decision | None:
+    if root_x is None and root_y is None:
+        return None
+    if root_x is root_y or _is_ancestor(first, second) or _forced(first, root_x, root_y):
+        return None
+    if first.queued_us is None or second.queued_us is None:
+        return None
+    # Ready handles run first in, first out: X ran first because it was queued first. Had its
+    # root come that much later (or Y's that much sooner), Y would have been queued first; a
+    # timer that ran late could have come as much sooner, no more.
+    margin_us = float(second.queued_us - first.queued_us)
+    if root_y is not None and _is_timer(root_y) and root_y.started_us is not None:
+        margin_us -= max(0.0, root_y.started_us - _due_us(root_y))
+    handovers = [root for root in (root_x, root_y) if root is not None and is_handover(root)]
+    kind: ClockKind = "thread" if handovers else "timer"
+    return (first, second, kind, max(0.0, margin_us) / 1000, _stall_ms(first, second, handovers))
+
+
+def _forced(first: Run, root_x: Run | None, root_y: Run | None) -> bool:
+    """The loop's rules alone put `first` before a callback that hangs from `root_y`."""
+    if root_y is None:
+        return False
+    if root_x is not None and _is_timer(root_x) and _is_timer(root_y):
+        # Timers run in due-time order.
+        return True
+    armed = _armed_us(root_y)
+    if armed is not None and first.started_us is not None and armed >= first.started_us:
+        # Y's root was armed only after X started.
+        return True
+    # A timer enters the ready queue at the start of a pass after the one that set it: what
+    # was queued in that pass or before is ahead of it, due or not.
+    setter, queuer = root_y.parent, first.parent
+    return (
+        _is_timer(root_y)
+        and setter is not None
+        and queuer is not None
+        and queuer.thread == setter.thread
+        and queuer.turn <= setter.turn
+    )
+
+
+def _is_ancestor(first: Run, second: Run) -> bool:
+    current = second.parent
+    while current is not None:
+        if current is first:
+            return True
+        current = current.parent
+    return False
+
+
+def _armed_us(root: Run) -> int | None:
+    """When a root was armed: its work submitted (a handover), its timer set."""
+    if is_handover(root):
+        assert root.parent is not None
+        return root.parent.queued_us
+    return root.queued_us
+
+
+def _due_us(timer: Run) -> float:
+    assert timer.queued_us is not None
+    return timer.queued_us + timer.delay_ms * 1000
+
+
+def _stall_ms(first: Run, second: Run, handovers: list[Run]) -> float:
+    stall = sum(_work_stall_us(root) for root in handovers)
+    if len(handovers) < 2 and first.started_rd is not None and second.started_rd is not None:
+        # A timer's turn, or a chain of the loop's own, keeps the loop thread's pace.
+        stall += max(0, second.started_rd - first.started_rd)
+    return stall / 1000
+
+
+def _work_stall_us(handover: Run) -> int:
+    """How long the machine kept the thread of a handover's work waiting, up to the handover."""
+    work = handover.parent
+    if (
+        work is None
+        or handover.queued_rd is None
+        or work.started_rd is None
+        or handover.queued_thread != work.thread
+    ):
+        return 0
+    return max(0, handover.queued_rd - work.started_rd)
