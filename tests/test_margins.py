@@ -151,3 +151,20 @@ def test_decisions_survive_the_json_round_trip() -> None:
     again = Trace.from_json(shown.to_json())
     assert again == shown
     assert dataclasses.asdict(again)["lines"][1]["turn"] == 2
+
+
+def test_turns_a_clock_counted_mark_the_block_as_measured_and_the_caption_says_so() -> None:
+    found = snippet()
+    steady = render_snippet(found, trace(), "<pre></pre>", None)
+    counted = render_snippet(
+        found, dataclasses.replace(trace(), turns_measured=(2,)), "<pre></pre>", None
+    )
+    assert "data-looplens-measured" not in steady.split(">", 1)[0]
+    assert "data-looplens-measured" in counted.split(">", 1)[0]
+    assert "turns as this run counted them" in counted
+    assert "turns as this run counted them" not in steady
+
+
+def test_measured_turns_survive_the_json_round_trip() -> None:
+    shown = dataclasses.replace(trace(), turns_measured=(1, 2))
+    assert Trace.from_json(shown.to_json()).turns_measured == (1, 2)

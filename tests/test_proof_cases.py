@@ -50,7 +50,7 @@ fs.stat(__filename, () => console.log("stat"));
         """\
 const crypto = require("node:crypto");
 for (const name of ["a", "b"]) {
-  crypto.pbkdf2("secret", "salt", 20000, 32, "sha256", () => console.log(name));
+  crypto.pbkdf2("secret", "salt", 2000, 32, "sha256", () => console.log(name));
 }
 """,
     ),
@@ -81,6 +81,47 @@ async def main():
     jobs = [asyncio.to_thread(job, "a"), asyncio.to_thread(job, "b")]
     for done in asyncio.as_completed(jobs):
         print(await done)
+
+
+asyncio.run(main())
+""",
+    ),
+    "a server reading two clients that each write once": (
+        "race.js",
+        """\
+const net = require("node:net");
+let left = 2;
+const server = net.createServer((socket) => {
+  socket.on("data", (data) => {
+    console.log("server got", String(data));
+    socket.end();
+    if (--left === 0) server.close();
+  });
+});
+server.listen(0, "127.0.0.1", () => {
+  for (const name of ["a", "b"]) {
+    const client = net.connect(server.address().port, "127.0.0.1", () => client.write(name));
+  }
+});
+""",
+    ),
+    "an executor job against a sleep of the same length": (
+        "race.py",
+        """\
+import asyncio
+import time
+
+
+async def sleeper():
+    await asyncio.sleep(0.02)
+    print("slept")
+
+
+async def main():
+    task = asyncio.create_task(sleeper())
+    await asyncio.to_thread(time.sleep, 0.02)
+    print("job done")
+    await task
 
 
 asyncio.run(main())
@@ -134,6 +175,61 @@ async def main():
 
 
 asyncio.run(main())
+""",
+    ),
+    "to_thread jobs of 10 ms and 80 ms read with as_completed": (
+        "steady.py",
+        """\
+import asyncio
+import time
+
+
+def job(name, seconds):
+    time.sleep(seconds)
+    return name
+
+
+async def main():
+    jobs = [asyncio.to_thread(job, "slow", 0.08), asyncio.to_thread(job, "fast", 0.01)]
+    for done in asyncio.as_completed(jobs):
+        print(await done)
+
+
+asyncio.run(main())
+""",
+    ),
+    "two equal to_thread jobs gathered, printed in the order asked": (
+        "steady.py",
+        """\
+import asyncio
+import time
+
+
+def job(name):
+    time.sleep(0.01)
+    return name
+
+
+async def main():
+    print(await asyncio.gather(asyncio.to_thread(job, "a"), asyncio.to_thread(job, "b")))
+
+
+asyncio.run(main())
+""",
+    ),
+    "a client reads what the server wrote to it": (
+        "steady.js",
+        """\
+const net = require("node:net");
+const server = net.createServer((socket) => {
+  console.log("server: connected");
+  socket.end("hello");
+});
+server.listen(0, "127.0.0.1", () => {
+  const client = net.connect(server.address().port, "127.0.0.1");
+  client.on("data", (data) => console.log("client:", String(data)));
+  client.on("end", () => server.close());
+});
 """,
     ),
 }

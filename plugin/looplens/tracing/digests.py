@@ -71,6 +71,8 @@ SHARED_TRACER_MODULES = (
     "__init__.py",
     "errors.py",
     "limits.py",
+    # The minimum margin: which turns a reader marks as counted by a clock.
+    "margins.py",
     "queues.py",
     "snippet.py",
     "trace.py",

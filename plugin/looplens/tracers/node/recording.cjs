@@ -11,6 +11,7 @@ const { replaceMethod, userHooksEnabled } = require(path.join(__dirname, 'hiding
 const {
   STACK_LIMIT, addListeners, captureStack, describe,
 } = require(path.join(__dirname, 'stack.cjs'));
+const { recordPorts, watchSocket } = require(path.join(__dirname, 'sends.cjs'));
 const {
   currentExec, emit, now, remember, shareWithWorker,
 } = require(path.join(__dirname, 'state.cjs'));
@@ -80,6 +81,7 @@ function recordInit(state, id, type, trigger, resource) {
     if (type === 'Timeout') record.delay = resource._idleTimeout;
     if (type !== 'PROMISE') stamp(state, record, madeAt);
     if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(state, resource);
+    watchSocket(state, id, type, resource);
     if (type === 'MESSAGEPORT') recordPortCloses(state, resource);
     addListeners(state, record);
     emit(state, record);
@@ -102,6 +104,7 @@ function recordRun(state, kind, id) {
   }
   state.busy = true;
   try {
+    if (kind === 'before') recordPorts(state, id);
     const record = { k: kind, id, us: now() };
     if (!state.promiseIds.has(id) && id > 0) {
       if (kind === 'before') {

@@ -77,6 +77,8 @@ function createState({ fd, parent, limit, hidden = [] }) {
     timerIds: new WeakMap(),
     // Resources that the tracer itself made (its writes): their runs are not the snippet's.
     ignored: new Set(),
+    // TCP sockets whose ports are not recorded yet, by id (weakly: a closed one may go).
+    sockets: new Map(),
     resources: 0,
     truncated: false,
     // Past the cap, the runs of resources recorded before it are still recorded (a timer set

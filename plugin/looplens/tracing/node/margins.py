@@ -2,8 +2,8 @@
 
 For two macrotasks of a thread, X (ran first) and Y (ran later), both printing in their turn, the
 order is the loop's own (never a decision) when Y was armed only after X started (causality), Y
-reads a socket and X (or a callback it led to) sent through one before Y started (a peer in the
-same process may have caused what Y read), both are timers (due-time order), or both immediates
+reads a socket that X, or a callback it led to, sent to before Y started (SendCauses: a peer in
+the same process caused what Y read), both are timers (due-time order), or both immediates
 or both close callbacks (FIFO). Else the order was decided by when they were ready:
 
 - m1, Y earlier: if Y is clock-driven and had a slot before X's (an immediate set in an I/O
@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from looplens.trace import ClockKind
-from looplens.tracing.node.runs import CROSS_THREAD_TYPES, PHASE_RANK, SOCKET_TYPES, Run
+from looplens.tracing.node.runs import CROSS_THREAD_TYPES, PHASE_RANK, SOCKET_TYPES, Run, Send
 from looplens.tracing.node.turns import MACROTASK_QUEUES
 
 #: (first, second, kind, margin ms, stall ms), as assembly.assemble takes them.
@@ -42,11 +42,59 @@ def find_decisions(runs: Sequence[Run]) -> list[Decision]:
     for run in _printing_macrotasks(runs):
         by_thread[run.thread].append(run)
     slots = _slots(runs)
-    sends = _first_sends(runs)
+    causes = SendCauses(runs)
     decisions: list[Decision] = []
     for thread_runs in by_thread.values():
-        decisions.extend(_thread_decisions(thread_runs[:MAX_RUNS], slots, sends))
+        decisions.extend(_thread_decisions(thread_runs[:MAX_RUNS], slots, causes))
     return decisions
+
+
+class SendCauses:
+    """Which runs a run may have caused through what it sent: a run of a socket reached by a
+    send of the run or of one it caused, made before that run started (the peer of a TCP socket
+    is the one whose ports are its own, swapped; a pipe's or a datagram socket's, any of its
+    kind; a listening socket's, any connect), and every run armed by one it caused."""
+
+    def __init__(self, runs: Sequence[Run]) -> None:
+        self.runs = runs
+        self.position = {id(run): index for index, run in enumerate(runs)}
+        self.any_sends = any(run.sends for run in runs)
+        self.reached: dict[int, set[int]] = {}
+
+    def caused(self, first: Run, second: Run) -> bool:
+        if not self.any_sends or second.resource_type not in SOCKET_TYPES:
+            return False
+        reached = self.reached.get(id(first))
+        if reached is None:
+            reached = self.reached[id(first)] = self._reach(first)
+        return id(second) in reached
+
+    def _reach(self, first: Run) -> set[int]:
+        reached = {id(first)}
+        sends = list(first.sends)
+        for run in self.runs[self.position.get(id(first), len(self.runs)) + 1 :]:
+            armed = run.parent is not None and id(run.parent) in reached
+            if armed or any(_reaches(send, run) for send in sends):
+                reached.add(id(run))
+                sends.extend(run.sends)
+        return reached
+
+
+def _reaches(send: Send, run: Run) -> bool:
+    """Whether `send` may be what `run` (of a socket, not yet started then) reads."""
+    if run.started_us is None or send.us >= run.started_us:
+        return False
+    kind = run.resource_type
+    if send.kind == "connect":
+        return kind in ("TCPSERVERWRAP", "PIPESERVERWRAP")
+    if send.kind == "udp":
+        return kind == "UDPWRAP"
+    if send.local is None or send.remote is None:
+        return kind in ("PIPEWRAP", "TTYWRAP")
+    if kind != "TCPWRAP":
+        return False
+    # A TCP socket whose ports the tracer could not read may be the peer.
+    return run.ports is None or run.ports == (send.remote, send.local)
 
 
 def _printing_macrotasks(runs: Sequence[Run]) -> list[Run]:
@@ -77,27 +125,14 @@ def _slots(runs: Sequence[Run]) -> dict[tuple[str, int, str], int]:
     return slots
 
 
-def _first_sends(runs: Sequence[Run]) -> dict[int, int]:
-    """For each run (by id), when it or a callback it led to first sent through a socket (µs)."""
-    sends: dict[int, int] = {}
-    for run in runs:
-        if run.sent_us is None:
-            continue
-        sender: Run | None = run
-        while sender is not None and sends.get(id(sender), math.inf) > run.sent_us:
-            sends[id(sender)] = run.sent_us
-            sender = sender.parent
-    return sends
-
-
 def _thread_decisions(
-    runs: list[Run], slots: dict[tuple[str, int, str], int], sends: dict[int, int]
+    runs: list[Run], slots: dict[tuple[str, int, str], int], causes: SendCauses
 ) -> list[Decision]:
     decisions = []
     for index, first in enumerate(runs):
         slot = slots[first.thread, first.turn, first.queue]
         for second in runs[index + 1 :]:
-            if _caused_by_a_send(first, second, sends):
+            if causes.caused(first, second):
                 continue
             decision = _decision(first, second, slot)
             if decision is not None:
@@ -139,17 +174,6 @@ def _forced(first: Run, second: Run) -> bool:
         second.armed_us is not None
         and first.started_us is not None
         and second.armed_us >= first.started_us
-    )
-
-
-def _caused_by_a_send(first: Run, second: Run, sends: dict[int, int]) -> bool:
-    """`second` reads a socket, and `first` sent through one before it started."""
-    sent = sends.get(id(first))
-    return (
-        second.resource_type in SOCKET_TYPES
-        and sent is not None
-        and second.started_us is not None
-        and sent < second.started_us
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Literal
 
 from looplens.trace import MAIN_THREAD, Stream, Trace
 from looplens.tracing.assembly import assemble
@@ -16,6 +17,7 @@ from looplens.tracing.node.record_types import (
     DiedRecord,
     InitRecord,
     NodeRecord,
+    PortsRecord,
     PrintRecord,
     ProcessListeners,
     RefreshRecord,
@@ -24,7 +26,7 @@ from looplens.tracing.node.record_types import (
     ThreadRecord,
     TruncatedRecord,
 )
-from looplens.tracing.node.runs import DIRECT_QUEUES, Resource, Run, RunKey, Timeline
+from looplens.tracing.node.runs import DIRECT_QUEUES, Resource, Run, RunKey, Send, Timeline
 from looplens.tracing.node.schedule import Schedule
 from looplens.tracing.node.turns import assign_turns, unsettled_turns
 from looplens.tracing.output import Arrivals, OutputBuilder, Piece
@@ -48,6 +50,8 @@ class NodeRecordReader:
         #: The callbacks running now, innermost last: the one that was running if Node dies
         #: without an uncaught error (a fatal error, out of memory) is the last one left.
         self.running: dict[str, list[Run]] = defaultdict(list)
+        #: The ports (local, remote) of TCP sockets, by (thread, resource id).
+        self.ports: dict[tuple[str, int], tuple[int, int]] = {}
 
     def feed(self, index: int, record: NodeRecord) -> None:
         match record:
@@ -74,9 +78,9 @@ class NodeRecordReader:
                 if closing is not None and closing.last_run is not None:
                     closing.last_run.queue = "close"
             case SendRecord():
-                sender = self.current(record.thread, record.exec_id)
-                if sender.sent_us is None:
-                    sender.sent_us = record.us
+                self.sent(record)
+            case PortsRecord():
+                self.ports[record.thread, record.id] = (record.local, record.remote)
             case DiedRecord():
                 # For an unhandled rejection, exec is the rejected promise (see current()); a
                 # listener of a process event may have thrown.
@@ -85,6 +89,13 @@ class NodeRecordReader:
                 self.output.death(self.died, self.died.t, index)
             case TruncatedRecord():
                 self.truncated = True
+
+    def sent(self, record: SendRecord) -> None:
+        if record.us is None:
+            return
+        sender = self.current(record.thread, record.exec_id)
+        kind: Literal["udp", "stream"] = "udp" if record.udp else "stream"
+        sender.sends.append(Send(record.us, kind, record.local, record.remote))
 
     def current(
         self,
@@ -152,6 +163,7 @@ class NodeRecordReader:
         self.schedule.run_starts(index, thread, record.id)
         run = self.schedule.running_in(thread, record.id)
         self.loop_clock.started(run, record, self.schedule.resources.get((thread, record.id)))
+        run.ports = self.ports.get((thread, record.id))
         if thread not in self.scripts_ended and run is not self.schedule.mains.get(thread):
             # The script has ended once anything else runs.
             self.scripts_ended.add(thread)

@@ -109,12 +109,25 @@ class CloseRecord:
 
 @dataclass(frozen=True, slots=True)
 class SendRecord:
-    """``send``: the callback running in resource ``exec`` sent through a socket or pipe, first
-    at ``us``."""
+    """``send``: the callback running in resource ``exec`` sent, first at ``us``: a datagram
+    (``udp``), or through a stream from TCP port ``local`` to port ``remote`` (none: a pipe)."""
 
     thread: str
     exec_id: int
     us: int | None
+    udp: bool = False
+    local: int | None = None
+    remote: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortsRecord:
+    """``sock``: TCP socket ``id`` joins port ``local`` of this host to port ``remote``."""
+
+    thread: str
+    id: int
+    local: int
+    remote: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +195,7 @@ NodeRecord = (
     | AfterRecord
     | CloseRecord
     | SendRecord
+    | PortsRecord
     | ResolveRecord
     | RefreshRecord
     | PrintRecord
@@ -245,7 +259,18 @@ def _close(thread: str, raw: Raw) -> CloseRecord:
 
 
 def _send(thread: str, raw: Raw) -> SendRecord:
-    return SendRecord(thread, int(raw["exec"]), _us(raw))
+    return SendRecord(
+        thread,
+        int(raw["exec"]),
+        _us(raw),
+        bool(raw.get("udp")),
+        _us(raw, "local"),
+        _us(raw, "remote"),
+    )
+
+
+def _ports(thread: str, raw: Raw) -> PortsRecord:
+    return PortsRecord(thread, int(raw["id"]), int(raw["local"]), int(raw["remote"]))
 
 
 def _resolve(thread: str, raw: Raw) -> ResolveRecord:
@@ -288,6 +313,7 @@ _PARSERS: dict[str, Callable[[str, Raw], NodeRecord]] = {
     "after": _after,
     "close": _close,
     "send": _send,
+    "sock": _ports,
     "resolve": _resolve,
     "refresh": _refresh,
     "print": _print,

@@ -8,7 +8,8 @@ A run of a resource made before the preload loaded (a worker's parentPort) is a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from looplens.trace import EventKind
 
@@ -30,11 +31,8 @@ CROSS_THREAD_TYPES = frozenset({"MESSAGEPORT", "WORKER"})
 SOCKET_TYPES = frozenset(
     {"TCPWRAP", "TCPSERVERWRAP", "PIPEWRAP", "PIPESERVERWRAP", "UDPWRAP", "TTYWRAP"}
 )
-#: Requests that send through a socket or pipe (a write, an end, a connect, a datagram): a socket
-#: of the same process may be readable because of them.
-SENDING_TYPES = frozenset(
-    {"WRITEWRAP", "SHUTDOWNWRAP", "TCPCONNECTWRAP", "PIPECONNECTWRAP", "UDPSENDWRAP"}
-)
+#: Requests that connect to a listening socket: what a server accepts next.
+CONNECTING_TYPES = frozenset({"TCPCONNECTWRAP", "PIPECONNECTWRAP"})
 #: The order of libuv's phases within one turn (a turn holds timers, poll, check, close of one
 #: pass of the loop); the main script comes before them all, in turn 0.
 PHASE_RANK = {"sync": -1, "timers": 0, "poll": 1, "check": 2, "close": 3}
@@ -51,6 +49,18 @@ EventKey = tuple[int, int, int]
 def queue_of(resource_type: str) -> str:
     """The queue of the vocabulary that runs of a resource of this type come from."""
     return QUEUE_BY_TYPE.get(resource_type, IO_QUEUE)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Something a callback sent at `us` (µs): "connect" (to a listening socket), "udp" (a
+    datagram), or "stream" (a write or an end, from TCP port `local` to port `remote`; None for
+    a pipe)."""
+
+    us: int
+    kind: Literal["connect", "udp", "stream"]
+    local: int | None = None
+    remote: int | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -95,8 +105,10 @@ class Run:
     armed_us: int | None = None
     armed_rd: int | None = None
     due_us: float | None = None
-    #: When it first sent through a socket or pipe (µs): what may make a socket readable.
-    sent_us: int | None = None
+    #: What it sent through sockets and pipes (see Send): what may make a socket readable.
+    sends: list[Send] = field(default_factory=list)
+    #: For a run of a TCP socket: its ports (local, remote), once the tracer knew them.
+    ports: tuple[int, int] | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -15,13 +15,14 @@ from collections import defaultdict
 from looplens.trace import MAIN_THREAD
 from looplens.tracing.node.record_types import InitRecord, RefreshRecord, ResolveRecord
 from looplens.tracing.node.runs import (
+    CONNECTING_TYPES,
     CROSS_THREAD_TYPES,
     IO_QUEUE,
     PROMISE_TYPES,
-    SENDING_TYPES,
     Resource,
     Run,
     RunKey,
+    Send,
     Timeline,
     queue_of,
 )
@@ -98,8 +99,8 @@ class Schedule:
         )
         resource.armed_us = resource.timer_start_us = record.us
         resource.armed_rd = record.rd
-        if record.type in SENDING_TYPES and record.us is not None and origin.sent_us is None:
-            origin.sent_us = record.us
+        if record.type in CONNECTING_TYPES and record.us is not None:
+            origin.sends.append(Send(record.us, "connect"))
         self.resources[thread, record.id] = resource
         if record.type in PROMISE_TYPES:
             parent = (thread, record.trigger_id)

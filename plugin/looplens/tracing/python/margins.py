@@ -12,9 +12,10 @@ decision) when they share a root, when X is an ancestor of Y, when both roots ar
 order), when Y's root was armed (its work submitted, its timer set) only after X started, or when
 Y's root is a timer set in the pass that queued X or a later one (a timer enters the ready queue at
 the start of a pass, behind what is there). Else ready handles run first in, first out: X ran first
-because it was queued first, and the margin is how long before Y it was queued (had X's root come
-that much later, or Y's that much sooner, Y would have been first), less, for a timer that Y hangs
-from, how late that timer ran (it could have run as much sooner, no more). Times are on the loop's
+because it entered the ready queue first, and the margin is how long before Y it did (had X's root
+come that much later, or Y's that much sooner, Y would have been first). A timer enters when a
+pass finds it due: for X, at the latest when it started; for Y, at the soonest when due, and what
+hangs from a timer that ran late could have come as much sooner. Times are on the loop's
 clock: real time plus the waits that virtual time jumped over, which no thread or socket could have
 used. asyncio.as_completed's done callbacks count as printing: where they run, the order of
 completions becomes the order of results, even when one callback later prints them all.
@@ -89,14 +90,12 @@ def _decision(first: Run, second: Run, root_x: Run | None, root_y: Run | None) -
         return None
     if root_x is root_y or _is_ancestor(first, second) or _forced(first, root_x, root_y):
         return None
-    if first.queued_us is None or second.queued_us is None:
+    entry_x, entry_y = _latest_entry_us(first), _earliest_entry_us(second, root_y)
+    if entry_x is None or entry_y is None:
         return None
-    # Ready handles run first in, first out: X ran first because it was queued first. Had its
-    # root come that much later (or Y's that much sooner), Y would have been queued first; a
-    # timer that ran late could have come as much sooner, no more.
-    margin_us = float(second.queued_us - first.queued_us)
-    if root_y is not None and _is_timer(root_y) and root_y.started_us is not None:
-        margin_us -= max(0.0, root_y.started_us - _due_us(root_y))
+    # Ready handles run first in, first out: X ran first because it entered the ready queue
+    # first. Had its root come that much later (or Y's that much sooner), Y would have been first.
+    margin_us = entry_y - entry_x
     handovers = [root for root in (root_x, root_y) if root is not None and is_handover(root)]
     kind: ClockKind = "thread" if handovers else "timer"
     return (first, second, kind, max(0.0, margin_us) / 1000, _stall_ms(first, second, handovers))
@@ -140,6 +139,24 @@ def _armed_us(root: Run) -> int | None:
         assert root.parent is not None
         return root.parent.queued_us
     return root.queued_us
+
+
+def _latest_entry_us(run: Run) -> float | None:
+    """When `run` entered the ready queue, at the latest: a timer enters when a pass finds it due,
+    before it starts; any other handle when it is queued."""
+    return run.started_us if _is_timer(run) else run.queued_us
+
+
+def _earliest_entry_us(run: Run, root: Run | None) -> float | None:
+    """When `run` could have entered the ready queue, at the soonest: a timer when due; a
+    callback that hangs from a timer that ran late, as much sooner as that timer was late."""
+    if _is_timer(run):
+        return _due_us(run)
+    if run.queued_us is None:
+        return None
+    if root is not None and _is_timer(root) and root.started_us is not None:
+        return run.queued_us - max(0.0, root.started_us - _due_us(root))
+    return run.queued_us
 
 
 def _due_us(timer: Run) -> float:
