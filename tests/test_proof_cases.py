@@ -217,6 +217,29 @@ async def main():
 asyncio.run(main())
 """,
     ),
+    "a task prints, then awaits what a thread hands over, then prints it": (
+        "steady.py",
+        """\
+import asyncio
+import threading
+
+
+def work(loop, future):
+    loop.call_soon_threadsafe(future.set_result, "from the thread")
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+    threading.Thread(target=work, args=(loop, future)).start()
+    await asyncio.sleep(0)
+    print("after a pass of the loop")
+    print("got", await future)
+
+
+asyncio.run(main())
+""",
+    ),
     "a client reads what the server wrote to it": (
         "steady.js",
         """\

@@ -92,3 +92,12 @@ def test_a_handover_arriving_while_the_loop_runs_may_land_in_another_pass() -> N
     far = handover(0, 80_000)
     assert unsettled_turns([busy, close]) == [close]
     assert unsettled_turns([later, far]) == []
+
+
+def test_steps_of_one_task_run_in_program_order_whatever_woke_them() -> None:
+    earlier = run("task", MAIN, 0, 500)
+    woken = handover(0, 600)
+    earlier.task = woken.task = 1
+    assert find_decisions([earlier, woken]) == []
+    woken.task = 2
+    assert len(find_decisions([earlier, woken])) == 1

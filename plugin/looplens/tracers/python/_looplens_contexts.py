@@ -120,14 +120,16 @@ class Tracer:
             return activity.now
         return self.clocks.get(self._clock_key(), 0.0)
 
-    def step_runs(self, context: Context, api: str | None, turn: int) -> None:
-        """A loop handle starts in this thread, in pass `turn` of its loop: what runs until the
-        next one belongs to it."""
+    def step_runs(
+        self, context: Context, api: str | None, turn: int, task: int | None = None
+    ) -> None:
+        """A loop handle starts in this thread, in pass `turn` of its loop (a step of task
+        number `task`, if one): what runs until the next one belongs to it."""
         self.local.step = context
         ident = threading.get_ident()
         t = max(self.clocks.get(ident, 0.0), context.due)
         self.clocks[ident] = t
-        self.records.ran(context, t, api=api, turn=turn)
+        self.records.ran(context, t, api=api, turn=turn, task=task)
 
     def slept(self, seconds: float) -> None:
         """time.sleep() moves the logical clock of what called it."""

@@ -91,13 +91,15 @@ def handle_runs(handle: Any, context: Context, turn: int) -> None:
     """A handle starts running, in pass `turn` of its loop: a task step is named after its
     task, final only now."""
     api = None
+    number = None
     if context.queue == "task":
         task = tasks.task_of(handle._callback)
         if task is not None:
             api = f"{task.get_name()} step ({tasks.coroutine_name(task.get_coro())})"
+            number = tasks.number_of(task)
             if isinstance(task, tasks.Task):
                 task._looplens_last = context
-    tracer().step_runs(context, api, turn)
+    tracer().step_runs(context, api, turn, number)
 
 
 #: The done callbacks of asyncio.as_completed (3.11, 3.12: a closure; 3.13: a method of its

@@ -10,7 +10,8 @@ The tracer writes one JSON object a line to an inherited file descriptor, never 
   set). ``user`` is false for asyncio's own plumbing.
 - ``run``: it starts running, at logical time ``t`` (``id``, ``th`` = thread, ``api`` for task
   steps, whose task name is final only now, ``pool`` = the thread name prefix of the executor,
-  ``turn`` = for a loop handle, the pass of its loop's _run_once it runs in).
+  ``turn`` = for a loop handle, the pass of its loop's _run_once it runs in, ``task`` = for a
+  task step, the task's number, the same for every step of one task).
 - Both also say when, on the loop's clock (``us``, µs: real time plus the waits that virtual
   time jumped over, which nothing else could have used), and the run-queue delay of the thread
   that queued or ran it (``rd``, µs): what clock margins are measured from.
@@ -165,6 +166,7 @@ class Recorder:
         pool: str | None = None,
         stamp: tuple[int, int | None] | None = None,
         turn: int | None = None,
+        task: int | None = None,
     ) -> None:
         """`context` starts at logical time `t`; `stamp`: when it really started (see _stamp),
         if not now (executor work, which a worker picked up before it showed)."""
@@ -177,6 +179,8 @@ class Recorder:
             record["pool"] = pool
         if turn is not None:
             record["turn"] = turn
+        if task is not None:
+            record["task"] = task
         _stamp(record, stamp)
         self.emit(record)
 

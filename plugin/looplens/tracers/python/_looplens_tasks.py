@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import weakref
 from asyncio import futures, tasks
 from collections.abc import Callable
 from contextvars import Context as ContextVars
@@ -85,6 +86,22 @@ def task_of(callback: object) -> Any:
     if type(callback).__name__ == "TaskStepMethWrapper":
         return owner
     return owner if getattr(callback, "__name__", None) in _STEP_NAMES else None
+
+
+#: A number for each task whose step ran, in the order they first ran: which steps are of one
+#: task (names may repeat) without keeping a task alive.
+_NUMBERS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def number_of(task: Any) -> int | None:
+    """The task's number (None if it cannot be weakly referenced)."""
+    try:
+        number = _NUMBERS.get(task)
+        if number is None:
+            number = _NUMBERS[task] = len(_NUMBERS) + 1
+    except TypeError:
+        return None
+    return number
 
 
 def started(coro: Any) -> bool:

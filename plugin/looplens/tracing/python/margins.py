@@ -8,17 +8,18 @@ due). Every other handle was queued by the one that ran before it in its chain. 
 that printed on a loop's thread hangs from its nearest root, or from none (the main script).
 
 For two such callbacks, X (ran first) and Y (ran later), the order is the loop's own (never a
-decision) when they share a root, when X is an ancestor of Y, when both roots are timers (due-time
-order), when Y's root was armed (its work submitted, its timer set) only after X started, or when
-Y's root is a timer set in the pass that queued X or a later one (a timer enters the ready queue at
-the start of a pass, behind what is there). Else ready handles run first in, first out: X ran first
-because it entered the ready queue first, and the margin is how long before Y it did (had X's root
-come that much later, or Y's that much sooner, Y would have been first). A timer enters when a
-pass finds it due: for X, at the latest when it started; for Y, at the soonest when due, and what
-hangs from a timer that ran late could have come as much sooner. Times are on the loop's
-clock: real time plus the waits that virtual time jumped over, which no thread or socket could have
-used. asyncio.as_completed's done callbacks count as printing: where they run, the order of
-completions becomes the order of results, even when one callback later prints them all.
+decision) when they share a root, when they are steps of one task, when X is an ancestor of Y, when
+both roots are timers (due-time order), when Y's root was armed (its work submitted, its timer set)
+only after X started, or when Y's root is a timer set in the pass that queued X or a later one (a
+timer enters the ready queue at the start of a pass, behind what is there). Else ready handles run
+first in, first out: X ran first because it entered the ready queue first, and the margin is how
+long before Y it did (had X's root come that much later, or Y's that much sooner, Y would have been
+first). A timer enters when a pass finds it due: for X, at the latest when it started; for Y, at
+the soonest when due, and what hangs from a timer that ran late could have come as much sooner.
+Times are on the loop's clock: real time plus the waits that virtual time jumped over, which no
+thread or socket could have used. asyncio.as_completed's done callbacks count as printing: where
+they run, the order of completions becomes the order of results, even when one callback later
+prints them all.
 
 The stall is what the machine held back inside that window: the run-queue delay of each thread
 whose work was a root (from when it picked the work up to the handover), and, where a timer or
@@ -89,6 +90,11 @@ def _decision(first: Run, second: Run, root_x: Run | None, root_y: Run | None) -
     if root_x is None and root_y is None:
         return None
     if root_x is root_y or _is_ancestor(first, second) or _forced(first, root_x, root_y):
+        return None
+    if first.task is not None and first.task == second.task:
+        # A task runs its steps one after the other: a later one cannot come first. What the
+        # clock decided there (which result a step got) shows in the callbacks that handed the
+        # results over, as_completed's among them.
         return None
     entry_x, entry_y = _latest_entry_us(first), _earliest_entry_us(second, root_y)
     if entry_x is None or entry_y is None:

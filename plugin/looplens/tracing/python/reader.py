@@ -95,7 +95,7 @@ class AsyncioRecordReader:
             run.api = record.api
         if record.turn is not None:
             run.turn = record.turn
-        run.started_us, run.started_rd = record.us, record.rd
+        run.started_us, run.started_rd, run.task = record.us, record.rd, record.task
         if not run.ran:
             self.started_order.append(run)
         run.ran = True

@@ -64,6 +64,8 @@ class RanRecord:
     us: int | None = None
     rd: int | None = None
     turn: int | None = None
+    #: ``task``: for a task step, the number of its task (every step of a task has the same).
+    task: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,7 @@ def _ran(raw: Raw) -> RanRecord:
         _whole(raw, "us"),
         _whole(raw, "rd"),
         _whole(raw, "turn"),
+        _whole(raw, "task"),
     )
 
 

@@ -36,3 +36,5 @@ class Run:
     queued_rd: int | None = None
     started_us: int | None = None
     started_rd: int | None = None
+    #: For a task step: the number of its task (steps of one task run one after the other).
+    task: int | None = None
