@@ -220,25 +220,24 @@ def test_every_case_traces_the_same_from_run_to_run(runs: dict[str, CaseRun]) ->
 
 
 def _steady(trace: Trace) -> tuple[str, list[tuple[int, int, ClockKind]], bool]:
-    """What a trace shows, with its clock decisions as the pairs they order, and without the turn
-    numbers it counted by the clock: a margin and such a turn are measured (the page marks them
-    so), which pairs the clock ordered and whether a clock counted turns are not."""
+    """What a trace shows, with its clock decisions as the pairs they order, and without turn
+    numbers where a clock counted some: a margin and such turns are measured (a page marks the
+    whole block so), which pairs the clock ordered and whether a clock counted turns are not."""
     pairs = sorted((d.first, d.second, d.kind) for d in trace.decisions)
-    counted = set(trace.turns_measured)
+    counted = bool(trace.turns_measured)
     shown = dataclasses.replace(
         trace,
         decisions=(),
         turns_measured=(),
         callbacks=tuple(
-            dataclasses.replace(callback, turn=-1) if callback.id in counted else callback
+            dataclasses.replace(callback, turn=-1) if counted else callback
             for callback in trace.callbacks
         ),
         lines=tuple(
-            dataclasses.replace(line, turn=-1) if line.callback in counted else line
-            for line in trace.lines
+            dataclasses.replace(line, turn=-1) if counted else line for line in trace.lines
         ),
     )
-    return shown.to_json(), pairs, bool(counted)
+    return shown.to_json(), pairs, counted
 
 
 # -- what the trace says --------------------------------------------------------------------

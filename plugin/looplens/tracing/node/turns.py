@@ -44,18 +44,22 @@ def unsettled_turns(runs: Iterable[Run]) -> list[Run]:
     """The timers among `runs` (in the order they started, turns set) whose pass a clock chose.
 
     libuv runs a timer in the first pass whose timers phase finds it due (by its millisecond
-    clock). A timer that came due less than the minimum margin before the previous macrotask of
-    its thread started, or at any time after, was due close to where a pass looked: on another
-    run it may join that pass or wait for the next one. One that came due well before had
-    nothing to join but the pass that ran it."""
-    margin_us = DEFAULT_MIN_MARGIN_MS * 1000
-    previous: dict[str, int] = {}
+    clock). A timer due, on the logical clock, less than the minimum margin after the previous
+    macrotask of its thread ran (or before it) was due close to where a pass looked: on another
+    run it may join that pass or wait for the next one. The logical clock, not a reading of the
+    real one, decides which timers these are, so that every run of a snippet marks the same ones
+    (a busy loop that makes a timer certainly due is not seen: such a timer is marked too)."""
+    previous: dict[str, float] = {}
     unsettled = []
     for run in runs:
         if run.queue not in MACROTASK_QUEUES or run.started_us is None:
             continue
         before = previous.get(run.thread)
-        if run.due_us is not None and before is not None and before >= run.due_us - margin_us:
+        if (
+            run.queue == "timers"
+            and before is not None
+            and run.due - before < DEFAULT_MIN_MARGIN_MS
+        ):
             unsettled.append(run)
-        previous[run.thread] = run.started_us
+        previous[run.thread] = run.t
     return unsettled
