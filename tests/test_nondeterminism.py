@@ -255,12 +255,16 @@ def test_python_timer_and_a_longer_thread_are_not_a_race() -> None:
 
 def test_repeated_runs_catch_a_race_that_no_rule_knows() -> None:
     # Plain threads printing themselves: no rule covers them, repeated runs do. Forty lines from
-    # four threads interleave differently in about one run of three (one printed line each was
-    # too little: on a quiet machine 27 of 30 plain runs were alike).
+    # four threads that start together (a barrier: without it, whatever delays one thread's
+    # start puts its steps apart from the others', and runs come out alike) interleave
+    # differently from run to run: 13 to 20 orders in 20 runs, where 1 to 7 without the barrier
+    # (one printed line each was too little: on a quiet machine 27 of 30 plain runs were alike).
     source = (
         "import threading\n"
         "import time\n"
+        "start = threading.Barrier(4)\n"
         "def work(name):\n"
+        "    start.wait()\n"
         "    for step in range(10):\n"
         "        time.sleep(0.001)\n"
         "        print(name, step)\n"
