@@ -12,10 +12,9 @@ TRACER_FOLDER = PACKAGE_FOLDER / "tracers" / "node"
 #: The tracer's file that Node is told to --require; it loads the others from its folder.
 PRELOAD = TRACER_FOLDER / "preload.cjs"
 QUIET_SECURITY_WARNING = "--disable-warning=SecurityWarning"
-#: What of the system the tracer reads: each thread's run-queue delay (how long the machine kept
-#: it waiting), which tells a stalled run from a race (tracers/node/timing.cjs), its own and that
-#: of every thread of the process (libuv's thread pool runs no JavaScript to read its own).
-RUN_QUEUE_DELAY_FILES = ("/proc/thread-self/schedstat", "/proc/self/task")
+#: The one file of the system that the tracer reads: each thread's run-queue delay (how long the
+#: machine kept it waiting), which tells a stalled run from a race (tracers/node/timing.cjs).
+RUN_QUEUE_DELAY_FILE = "/proc/thread-self/schedstat"
 
 
 def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
@@ -25,9 +24,7 @@ def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
     SecurityWarning for every --allow-* flag that can escape the model; that is about the
     sandbox, not the snippet, so it is silenced (only that warning type)."""
     allowed = set(allow)
-    reads = (
-        ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER), *RUN_QUEUE_DELAY_FILES]
-    )
+    reads = ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER), RUN_QUEUE_DELAY_FILE]
     flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
     if "write" in allowed:
         flags.append(f"--allow-fs-write={folder}")

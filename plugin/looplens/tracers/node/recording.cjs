@@ -16,14 +16,6 @@ const {
   currentExec, emit, now, remember, shareWithWorker,
 } = require(path.join(__dirname, 'state.cjs'));
 
-// Requests that libuv's thread pool works on (Node's own names for them).
-const POOL_TYPES = new Set([
-  'FSREQCALLBACK', 'FSREQPROMISE', 'STATWATCHER', 'PBKDF2REQUEST', 'RANDOMBYTESREQUEST',
-  'SCRYPTREQUEST', 'HKDFREQUEST', 'KEYGENREQUEST', 'KEYPAIRGENREQUEST', 'SIGNREQUEST',
-  'VERIFYREQUEST', 'DERIVEBITSREQUEST', 'CHECKPRIMEREQUEST', 'HASHREQUEST', 'CIPHERREQUEST',
-  'ZLIB', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP',
-]);
-
 // Handles whose close(callback) runs the callback from the loop's close phase.
 const HANDLE_TYPES = new Set([
   'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'UDPWRAP', 'TTYWRAP', 'PROCESSWRAP',
@@ -88,7 +80,6 @@ function recordInit(state, id, type, trigger, resource) {
     // The delay after Node's clamping (0 becomes 1); an interval's runs are this far apart.
     if (type === 'Timeout') record.delay = resource._idleTimeout;
     if (type !== 'PROMISE') stamp(state, record, madeAt);
-    if (POOL_TYPES.has(type)) poolStamp(state, id, record);
     if (HANDLE_TYPES.has(type) && typeof resource.close === 'function') wrapClose(state, resource);
     watchSocket(state, id, type, resource);
     if (type === 'MESSAGEPORT') recordPortCloses(state, resource);
@@ -122,7 +113,6 @@ function recordRun(state, kind, id) {
       }
       const delay = state.runQueueDelay();
       if (delay !== undefined) record.rd = delay;
-      if (kind === 'before' && state.poolIds.delete(id)) poolStamp(state, id, record);
     }
     emit(state, record);
   } finally {
@@ -136,15 +126,6 @@ function stamp(state, record, us = now()) {
   record.us = us;
   const delay = state.runQueueDelay();
   if (delay !== undefined) record.rd = delay;
-}
-
-// A thread-pool request made, or its callback starting: the run-queue delay of every thread
-// (`prd`, µs), which a pool thread held back in between adds to.
-function poolStamp(state, id, record) {
-  const delay = state.processRunQueueDelay();
-  if (delay === undefined) return;
-  record.prd = delay;
-  if (record.k === 'init') state.poolIds.add(id);
 }
 
 function recordResolve(state, id) {

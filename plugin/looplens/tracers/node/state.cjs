@@ -7,9 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const workerThreads = require('node:worker_threads');
 
-const {
-  loopCounter, processRunQueueDelay, runQueueDelay,
-} = require(path.join(__dirname, 'timing.cjs'));
+const { loopCounter, runQueueDelay } = require(path.join(__dirname, 'timing.cjs'));
 
 const { isMainThread, threadId } = workerThreads;
 const TRACE_FD_VARIABLE = 'LOOPLENS_TRACE_FD';
@@ -114,9 +112,6 @@ function createState({ fd, parent, limit, hidden = [] }) {
     portCloseSymbol: undefined,
     loopCount: loopCounter(),
     runQueueDelay: runQueueDelay(),
-    processRunQueueDelay: processRunQueueDelay(),
-    // Thread-pool requests not run yet, by id: their records carry the process's delay.
-    poolIds: new Set(),
   };
 }
 

@@ -48,7 +48,6 @@ class LoopClock:
             return
         run.resource_type = resource.type
         run.armed_us, run.armed_rd = resource.armed_us, resource.armed_rd
-        run.armed_prd, run.started_prd = resource.armed_prd, record.prd
         resource.armed_us, resource.armed_rd = us, rd
         if resource.type == "Timeout" and resource.timer_start_us is not None:
             # The k-th run since the delay last started is due k delays after it (Node runs no

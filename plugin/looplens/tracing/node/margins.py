@@ -16,8 +16,7 @@ or both close callbacks (FIFO). Else the order was decided by when they were rea
 
 A timer is ready when due; an I/O completion (or message) somewhere between when it was armed
 and when it ran, or right when it ran if the thread sat waiting for it. The margin is the smaller
-of the two (never below 0); the stall is the run-queue delay from the earlier arming to Y's start,
-or, for a thread-pool job, that of the process's other threads over its own window, if longer.
+of the two (never below 0); the stall is the run-queue delay from the earlier arming to Y's start.
 """
 
 from __future__ import annotations
@@ -228,22 +227,10 @@ def _ready_by(run: Run) -> float:
 
 
 def _stall_ms(first: Run, second: Run) -> float:
-    """The run-queue delay from the earlier of the two armings to `second`'s start, or, where a
-    thread-pool job's own window held back the pool's threads longer, that."""
-    stall = 0
+    """The run-queue delay from the earlier of the two armings to `second`'s start."""
     armed = [run for run in (first, second) if run.armed_rd is not None]
-    if armed and second.started_rd is not None:
-        start = min(armed, key=lambda run: run.armed_us or 0)
-        assert start.armed_rd is not None
-        stall = max(0, second.started_rd - start.armed_rd)
-    return max(stall, _pool_stall_us(first), _pool_stall_us(second)) / 1000
-
-
-def _pool_stall_us(run: Run) -> int:
-    """How long the threads other than the run's own were kept waiting between a thread-pool
-    request and its callback (its pool thread among them)."""
-    if None in (run.armed_prd, run.started_prd, run.armed_rd, run.started_rd):
-        return 0
-    assert run.armed_prd is not None and run.started_prd is not None
-    assert run.armed_rd is not None and run.started_rd is not None
-    return max(0, (run.started_prd - run.armed_prd) - (run.started_rd - run.armed_rd))
+    if not armed or second.started_rd is None:
+        return 0.0
+    start = min(armed, key=lambda run: run.armed_us or 0)
+    assert start.armed_rd is not None
+    return max(0, second.started_rd - start.armed_rd) / 1000

@@ -74,8 +74,6 @@ class InitRecord:
     #: then (µs; none where /proc/thread-self/schedstat cannot be read).
     us: int | None = None
     rd: int | None = None
-    #: ``prd`` (thread-pool requests): the run-queue delay of all the process's threads, µs.
-    prd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +86,8 @@ class BeforeRecord:
     #: ``lc`` (not for promises or queueMicrotask callbacks, and only where Node shows it):
     #: libuv's loop count, which it increments just before each poll.
     loop_count: int | None = None
-    #: ``rd``: the thread's run-queue delay so far, µs (as on init records); ``prd``: for a
-    #: thread-pool request's callback, that of all the process's threads.
+    #: ``rd``: the thread's run-queue delay so far, µs (as on init records).
     rd: int | None = None
-    prd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,14 +243,11 @@ def _init(thread: str, raw: Raw) -> InitRecord:
         _listeners(raw),
         _us(raw),
         _us(raw, "rd"),
-        _us(raw, "prd"),
     )
 
 
 def _before(thread: str, raw: Raw) -> BeforeRecord:
-    return BeforeRecord(
-        thread, int(raw["id"]), _us(raw), _us(raw, "lc"), _us(raw, "rd"), _us(raw, "prd")
-    )
+    return BeforeRecord(thread, int(raw["id"]), _us(raw), _us(raw, "lc"), _us(raw, "rd"))
 
 
 def _after(thread: str, raw: Raw) -> AfterRecord:

@@ -105,10 +105,6 @@ class Run:
     armed_us: int | None = None
     armed_rd: int | None = None
     due_us: float | None = None
-    #: For a thread-pool request's callback: the run-queue delay of all the process's threads
-    #: when it was made and when its callback started (µs).
-    armed_prd: int | None = None
-    started_prd: int | None = None
     #: What it sent through sockets and pipes (see Send): what may make a socket readable.
     sends: list[Send] = field(default_factory=list)
     #: For a run of a TCP socket: its ports (local, remote), once the tracer knew them.
@@ -149,7 +145,6 @@ class Resource:
     #: next run was armed. For a timer, when its delay last started (µs).
     armed_us: int | None = None
     armed_rd: int | None = None
-    armed_prd: int | None = None
     timer_start_us: int | None = None
 
     @property

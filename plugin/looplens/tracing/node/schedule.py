@@ -98,7 +98,7 @@ class Schedule:
             record.type, record.direct, record.delay, made_in_user_frame, origin, line, api, clock
         )
         resource.armed_us = resource.timer_start_us = record.us
-        resource.armed_rd, resource.armed_prd = record.rd, record.prd
+        resource.armed_rd = record.rd
         if record.type in CONNECTING_TYPES and record.us is not None:
             origin.sends.append(Send(record.us, "connect"))
         self.resources[thread, record.id] = resource
