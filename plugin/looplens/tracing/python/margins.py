@@ -28,6 +28,7 @@ the loop's own pace takes part, the loop thread's between X and Y.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 
 from looplens.trace import MAIN_THREAD, ClockKind
@@ -53,11 +54,14 @@ def find_decisions(started: Sequence[Run]) -> list[Decision]:
         and run.queue not in ("sync", THREAD_QUEUE)
         and run.started_us is not None
     ][:MAX_RUNS]
-    roots = {id(run): _root(run) for run in printing}
+    roots = _roots(started)
+    ancestry = _Ancestry(started)
     decisions: list[Decision] = []
     for index, first in enumerate(printing):
         for second in printing[index + 1 :]:
-            decision = _decision(first, second, roots[id(first)], roots[id(second)])
+            if ancestry.is_ancestor(first, second):
+                continue
+            decision = _decision(first, second, roots.get(id(first)), roots.get(id(second)))
             if decision is not None:
                 decisions.append(decision)
     return decisions
@@ -68,14 +72,60 @@ def is_completion_collector(run: Run) -> bool:
     return run.api == COMPLETION_COLLECTOR
 
 
-def _root(run: Run) -> Run | None:
-    """The nearest handover or timer that `run` hangs from (itself included)."""
-    current: Run | None = run
-    while current is not None and current.queue != "sync":
-        if is_handover(current) or _is_timer(current):
-            return current
-        current = current.parent
-    return None
+def _roots(started: Sequence[Run]) -> dict[int, Run | None]:
+    """For each run of `started` (by id), the nearest handover or timer it hangs from (itself
+    included), or None. A run's parent queued it while running, so it started first: one pass in
+    start order sees every parent's root before its children's."""
+    roots: dict[int, Run | None] = {}
+    for run in started:
+        if is_handover(run) or _is_timer(run):
+            roots[id(run)] = run
+        elif run.parent is not None and run.parent.queue != "sync":
+            roots[id(run)] = roots.get(id(run.parent))
+        else:
+            roots[id(run)] = None
+    return roots
+
+
+class _Ancestry:
+    """Whether one run descends from another, in constant time: each run's place in a
+    depth-first walk of the tree that the runs' parents make (a pair of printing callbacks
+    would otherwise walk a chain as long as the run)."""
+
+    def __init__(self, started: Sequence[Run]) -> None:
+        children: dict[int, list[Run]] = defaultdict(list)
+        known: dict[int, Run] = {}
+        tops: list[Run] = []
+        for run in started:
+            current: Run | None = run
+            while current is not None and id(current) not in known:
+                known[id(current)] = current
+                if current.parent is None:
+                    tops.append(current)
+                else:
+                    children[id(current.parent)].append(current)
+                current = current.parent
+        self.enter: dict[int, int] = {}
+        self.leave: dict[int, int] = {}
+        clock = 0
+        for top in tops:
+            stack: list[tuple[Run, bool]] = [(top, False)]
+            while stack:
+                run, done = stack.pop()
+                clock += 1
+                if done:
+                    self.leave[id(run)] = clock
+                    continue
+                self.enter[id(run)] = clock
+                stack.append((run, True))
+                stack.extend((child, False) for child in children[id(run)])
+
+    def is_ancestor(self, first: Run, second: Run) -> bool:
+        """`first` is a strict ancestor of `second`."""
+        first_in, second_in = self.enter.get(id(first)), self.enter.get(id(second))
+        if first_in is None or second_in is None or first is second:
+            return False
+        return first_in < second_in and self.leave[id(second)] < self.leave[id(first)]
 
 
 def is_handover(run: Run) -> bool:
@@ -89,7 +139,7 @@ def _is_timer(run: Run) -> bool:
 def _decision(first: Run, second: Run, root_x: Run | None, root_y: Run | None) -> Decision | None:
     if root_x is None and root_y is None:
         return None
-    if root_x is root_y or _is_ancestor(first, second) or _forced(first, root_x, root_y):
+    if root_x is root_y or _forced(first, root_x, root_y):
         return None
     if first.task is not None and first.task == second.task:
         # A task runs its steps one after the other: a later one cannot come first. What the
@@ -128,15 +178,6 @@ def _forced(first: Run, root_x: Run | None, root_y: Run | None) -> bool:
         and queuer.thread == setter.thread
         and queuer.turn <= setter.turn
     )
-
-
-def _is_ancestor(first: Run, second: Run) -> bool:
-    current = second.parent
-    while current is not None:
-        if current is first:
-            return True
-        current = current.parent
-    return False
 
 
 def _armed_us(root: Run) -> int | None:
