@@ -133,9 +133,9 @@ class Trace:
     #: Every order between printing callbacks that a clock decided, with its margin.
     decisions: tuple[ClockDecision, ...] = ()
     #: The callbacks whose turn number this run measured rather than the loop's rules fixed: a
-    #: timer came due less than the minimum margin away from a pass of its loop, so another run
-    #: may put it one pass sooner or later, and with it every turn counted after it on its
-    #: thread (the orders stay as they are).
+    #: Node timer came due less than the minimum margin after the callback before it, or an
+    #: asyncio loop got a thread's result, so another run may put it one pass sooner or later,
+    #: and with it every turn counted after it on its thread (the orders stay as they are).
     turns_measured: tuple[int, ...] = ()
     version: int = TRACE_VERSION
 
