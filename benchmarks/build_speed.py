@@ -39,7 +39,7 @@ from mkdocs.config import load_config
 import looplens
 from looplens.plugin import LooplensPlugin
 from looplens.render.formatter import FenceRenderer
-from looplens.tracing.node.runtime import node_binary
+from looplens.runtimes.matrix import default_runtime
 from looplens.tracing.node.tracer import trace_javascript
 
 SNIPPETS_PER_PAGE = 10
@@ -321,7 +321,9 @@ def main() -> None:
 
 
 def run_plain(file: Path) -> None:
-    runtime = str(node_binary()) if file.suffix == ".js" else sys.executable
+    runtime = (
+        str(default_runtime("javascript").executable) if file.suffix == ".js" else sys.executable
+    )
     subprocess.run([runtime, str(file)], cwd=file.parent, capture_output=True, check=True)
 
 

@@ -17,8 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from looplens.runtimes.matrix import default_runtime
 from looplens.sandbox.environment import python_environment
-from looplens.tracing.python.tracer import python_runtime, trace_python
+from looplens.tracing.python.tracer import trace_python
 
 SNIPPET = Path(__file__).parent.parent / "tests" / "cases" / "py" / "five_seconds_of_sleeps.py"
 LIMIT_S = 0.5
@@ -56,7 +57,7 @@ def main() -> None:
     arguments = parser.parse_args()
     plain = median_wall_time(plain_run, arguments.plain_runs)
     traced = median_wall_time(traced_run, arguments.traced_runs)
-    print(f"{python_runtime()}, {SNIPPET.name} (50 × asyncio.sleep(0.1))")
+    print(f"{default_runtime('python').identity}, {SNIPPET.name} (50 × asyncio.sleep(0.1))")
     print(f"plain run:  median {plain:.3f} s over {arguments.plain_runs} runs")
     print(f"traced run: median {traced:.3f} s over {arguments.traced_runs} runs (virtual time)")
     verdict = "met" if traced < LIMIT_S else "MISSED"

@@ -21,9 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from looplens.runtimes.matrix import default_runtime
 from looplens.sandbox.node_permissions import PRELOAD
 from looplens.tracing.child import TRACE_FD_VARIABLE
-from looplens.tracing.node.runtime import node_binary
 from looplens.tracing.node.tracer import trace_javascript
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "cases" / "js"
@@ -45,7 +45,7 @@ NAMES = [
 
 def plain(path: Path) -> None:
     subprocess.run(
-        [str(node_binary()), str(path)],
+        [str(default_runtime("javascript").executable), str(path)],
         cwd=path.parent,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -57,7 +57,7 @@ def preload_only(path: Path) -> None:
     with tempfile.TemporaryFile() as side_channel:
         fd = side_channel.fileno()
         subprocess.run(
-            [str(node_binary()), "--require", str(PRELOAD), str(path)],
+            [str(default_runtime("javascript").executable), "--require", str(PRELOAD), str(path)],
             cwd=path.parent,
             env={**os.environ, TRACE_FD_VARIABLE: str(fd)},
             stdin=subprocess.DEVNULL,

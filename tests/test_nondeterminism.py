@@ -11,9 +11,9 @@ import pytest
 
 from looplens.checks.judge import judge
 from looplens.checks.races import Race, recognise_races
+from looplens.runtimes.matrix import default_runtime
 from looplens.sandbox.environment import python_environment
 from looplens.snippet import Language, Snippet
-from looplens.tracing.node.runtime import node_binary
 from looplens.tracing.run import DEFAULT_LIMITS, trace_runs, trace_snippet
 
 _FILES: dict[Language, str] = {"javascript": "race.js", "python": "race.py"}
@@ -28,7 +28,10 @@ def orders_seen(tmp_path: Path, language: Language, source: str, *, runs: int) -
     """The outputs of plain runs (no tracer), stopping as soon as two differ."""
     path = tmp_path / _FILES[language]
     path.write_text(source)
-    command = [sys.executable if language == "python" else str(node_binary()), str(path)]
+    command = [
+        sys.executable if language == "python" else str(default_runtime("javascript").executable),
+        str(path),
+    ]
     environment = python_environment() if language == "python" else None
     seen: set[str] = set()
     for _ in range(runs):

@@ -1,6 +1,7 @@
 """The Python asyncio tracer on real snippets, and the asyncio internals that it relies on.
 
-Every case in tests/cases/py runs traced, and twice more without the tracer, in the same
+Every case in tests/cases/py runs traced on each CPython a site proves on (3.11, 3.12 and 3.13
+where the machine has them; CI has all three), and twice more without the tracer, in the same
 environment: as `python FILE` (its stdout and stderr must be byte-identical to the traced run's),
 and with stderr sent into stdout (the trace's lines must come in that real order of writes).
 NAME.expected lists the printed lines of NAME.py, one a row, tab-separated: text, stream, queue,
@@ -38,12 +39,13 @@ from typing import Any
 import pytest
 
 from looplens.errors import TracerError
+from looplens.runtimes.matrix import default_runtime, find_runtimes
+from looplens.runtimes.runtime import Runtime
 from looplens.sandbox.environment import python_environment
 from looplens.trace import MAIN_THREAD, PYTHON_QUEUES, ClockKind, Trace
 from looplens.tracing.python.tracer import (
     TRACER_DIR,
     TracedRun,
-    python_runtime,
     run_traced,
     trace_from_run,
     trace_python,
@@ -51,6 +53,7 @@ from looplens.tracing.python.tracer import (
 
 CASES = Path(__file__).parent / "cases" / "py"
 CASE_NAMES = sorted(path.stem for path in CASES.glob("*.py"))
+PYTHONS = find_runtimes(["python@3.11", "python@3.12", "python@3.13"]).runtimes
 DISPLAY = "/cases"
 
 Row = tuple[str, str, str, str, str]
@@ -66,9 +69,12 @@ class CaseRun:
     merged: bytes
 
 
-def plain_run(path: Path, *, merged: bool = False) -> subprocess.CompletedProcess[bytes]:
+def plain_run(
+    path: Path, runtime: Runtime | None = None, *, merged: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    runtime = runtime or default_runtime("python")
     return subprocess.run(
-        [sys.executable, str(path)],
+        [str(runtime.executable), str(path)],
         cwd=path.parent,
         env=python_environment(),
         stdin=subprocess.DEVNULL,
@@ -79,15 +85,21 @@ def plain_run(path: Path, *, merged: bool = False) -> subprocess.CompletedProces
     )
 
 
+@pytest.fixture(scope="module", params=PYTHONS, ids=lambda runtime: str(runtime.name))
+def python(request: pytest.FixtureRequest) -> Runtime:
+    runtime: Runtime = request.param
+    return runtime
+
+
 @pytest.fixture(scope="module")
-def runs() -> dict[str, CaseRun]:
+def runs(python: Runtime) -> dict[str, CaseRun]:
     # All at once: the plain runs really wait (one case sleeps 5 s), the processes mostly sleep.
     with ThreadPoolExecutor(max_workers=8) as pool:
         jobs = {
             name: (
-                pool.submit(run_traced, CASES / f"{name}.py"),
-                pool.submit(plain_run, CASES / f"{name}.py"),
-                pool.submit(plain_run, CASES / f"{name}.py", merged=True),
+                pool.submit(run_traced, CASES / f"{name}.py", runtime=python),
+                pool.submit(plain_run, CASES / f"{name}.py", python),
+                pool.submit(plain_run, CASES / f"{name}.py", python, merged=True),
             )
             for name in CASE_NAMES
         }
@@ -182,10 +194,10 @@ def test_case_lines_have_the_expected_queue_line_and_time(
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
-def test_case_trace_is_consistent(name: str, runs: dict[str, CaseRun]) -> None:
+def test_case_trace_is_consistent(name: str, runs: dict[str, CaseRun], python: Runtime) -> None:
     trace = runs[name].trace
     assert trace.language == "python"
-    assert trace.runtime == python_runtime()
+    assert trace.runtime == python.identity
     assert trace.callbacks[0].api == "main script"
     assert trace.callbacks[0].queue == "sync"
     assert [callback.id for callback in trace.callbacks] == list(range(len(trace.callbacks)))
@@ -202,14 +214,18 @@ def test_case_trace_is_consistent(name: str, runs: dict[str, CaseRun]) -> None:
     assert ran == {callback.id for callback in trace.callbacks}
 
 
-def test_every_case_traces_the_same_from_run_to_run(runs: dict[str, CaseRun]) -> None:
+def test_every_case_traces_the_same_from_run_to_run(
+    runs: dict[str, CaseRun], python: Runtime
+) -> None:
     # Pages must be byte-identical from build to build: callbacks and events too, not only lines.
     with ThreadPoolExecutor(max_workers=8) as pool:
         again = dict(
             zip(
                 CASE_NAMES,
                 pool.map(
-                    lambda name: trace_python(CASES / f"{name}.py", display_path=DISPLAY),
+                    lambda name: trace_python(
+                        CASES / f"{name}.py", display_path=DISPLAY, runtime=python
+                    ),
                     CASE_NAMES,
                 ),
                 strict=True,

@@ -1,4 +1,6 @@
-"""`looplens trace FILE`: trace one snippet file and print what really ran, and when.
+"""`looplens trace FILE`: trace one snippet file and print what really ran, and when;
+`looplens runtimes`: the runtimes found here; `looplens runtimes install`: install the Node
+releases that are missing.
 
 Exit status: 0 when the snippet was traced (even if the snippet itself threw: that is content), 2
 with a one-line reason on stderr when it could not be traced (bad options, a missing file, a run
@@ -25,6 +27,9 @@ from looplens.limits import (
 )
 from looplens.render.mermaid import render_mermaid
 from looplens.render.table import render_text
+from looplens.runtimes.install import install_nodes
+from looplens.runtimes.matrix import DEFAULT_RUNTIMES, find_runtime, find_runtimes
+from looplens.runtimes.runtime import Runtime, RuntimeName
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 from looplens.tracing.run import trace_file
@@ -41,6 +46,8 @@ _FLAG_HELP: dict[LimitField, str] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "runtimes":
+        return _runtimes(arguments)
     try:
         allow = tuple(name for name in arguments.allow.split(",") if name)
         unknown = [name for name in allow if name not in PERMISSIONS]
@@ -49,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"--allow cannot open '{unknown[0]}' (known: {', '.join(PERMISSIONS)})"
             )
         limits = _limits(arguments)
-        trace = _trace_file(Path(arguments.file), limits, not arguments.real_time, allow)
+        runtime = find_runtime(arguments.runtime) if arguments.runtime else None
+        trace = _trace_file(Path(arguments.file), limits, not arguments.real_time, allow, runtime)
     except LimitError as error:
         # The error's message says how a page raises the limit; here the way is a flag.
         flag = "--" + LIMIT_BY_FIELD[error.limit].option
@@ -76,13 +84,41 @@ def _limits(arguments: argparse.Namespace) -> Limits:
     return limits_from(values)
 
 
-def _trace_file(path: Path, limits: Limits, virtual_time: bool, allow: tuple[str, ...]) -> Trace:
+def _runtimes(arguments: argparse.Namespace) -> int:
+    """List the runtimes (all those a site proves on by default, found or not), or install the
+    missing Node releases."""
+    try:
+        names = [RuntimeName.parse(text) for text in (arguments.names or DEFAULT_RUNTIMES)]
+        if arguments.action == "install":
+            install_nodes(names, report=lambda line: print(line, file=sys.stderr))
+        matrix = find_runtimes(names)
+    except LooplensError as error:
+        print(f"looplens: {error}", file=sys.stderr)
+        return 2
+    found = {runtime.name: runtime for runtime in matrix.runtimes}
+    for name in sorted(names, key=lambda name: name.sort_key):
+        runtime = found.get(name)
+        where = f"{runtime.version}  {runtime.executable}" if runtime else "not found"
+        print(f"{name!s:12} {where}")
+    missing_nodes = [name for name in matrix.missing if name.kind == "node"]
+    return 1 if arguments.action == "install" and missing_nodes else 0
+
+
+def _trace_file(
+    path: Path,
+    limits: Limits,
+    virtual_time: bool,
+    allow: tuple[str, ...],
+    runtime: Runtime | None = None,
+) -> Trace:
     if not path.is_file():
         raise LooplensError(f"{path}: no such file")
     if path.suffix not in FILE_LANGUAGES:
         known = ", ".join(sorted(FILE_LANGUAGES))
         raise LooplensError(f"{path}: cannot trace '{path.suffix}' files (known: {known})")
-    return trace_file(path.resolve(), limits=limits, virtual_time=virtual_time, allow=allow)
+    return trace_file(
+        path.resolve(), limits=limits, virtual_time=virtual_time, allow=allow, runtime=runtime
+    )
 
 
 def _format(trace: Trace, output_format: str) -> str:
@@ -129,6 +165,18 @@ def _parser() -> argparse.ArgumentParser:
         "--real-time",
         action="store_true",
         help="Python: let asyncio's timers wait in real time instead of jumping over sleeps",
+    )
+    trace.add_argument(
+        "--runtime",
+        help="run on this runtime, e.g. node@20 or python@3.12 (`looplens runtimes` lists them; "
+        "default: the newest Node, or the Python running looplens)",
+    )
+    runtimes = commands.add_parser(
+        "runtimes", help="list the runtimes found here, or install the missing Node releases"
+    )
+    runtimes.add_argument("action", nargs="?", choices=("list", "install"), default="list")
+    runtimes.add_argument(
+        "names", nargs="*", help="runtimes such as node@20 (default: the ones a site proves on)"
     )
     return parser
 

@@ -6,6 +6,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 
+from looplens.errors import LooplensError
 from looplens.fences.options import MAX_MIN_MARGIN_MS, MAX_RUNS
 from looplens.limits import (
     DEFAULT_MEMORY_BYTES,
@@ -19,6 +20,8 @@ from looplens.limits import (
     limits_from,
 )
 from looplens.margins import DEFAULT_MIN_MARGIN_MS
+from looplens.runtimes.matrix import DEFAULT_RUNTIMES
+from looplens.runtimes.runtime import RuntimeName
 
 
 class LooplensConfig(Config):
@@ -48,6 +51,13 @@ class LooplensConfig(Config):
     """Folder of the trace cache, relative to mkdocs.yml."""
     snippets_dir = c.Type(str, default="snippets")
     """Folder (relative to mkdocs.yml) that `--8<--` includes in traced fences are read from."""
+    runtimes = c.ListOfItems(c.Type(str), default=list(DEFAULT_RUNTIMES))
+    """The runtimes every snippet is proven on: node@MAJOR and python@MAJOR.MINOR. Each
+    language's newest found is its primary, shown first; the build says which it did not find
+    and proves on the rest (`looplens runtimes install` installs the Node releases)."""
+    require_runtimes = c.Type(bool, default=False)
+    """Fail the build when one of `runtimes` is not found, instead of proving on the rest
+    (for CI, which must prove on all of them)."""
     glossary = c.Type(str, default="glossary.md")
     """The page (in docs/) whose queue table has `queue-<name>` anchors; "" for none."""
 
@@ -76,3 +86,15 @@ def check_config(config: LooplensConfig) -> None:
     if not 1 <= config.runs <= MAX_RUNS:
         raise PluginError(f"looplens: runs must be from 1 to {MAX_RUNS}, not {config.runs}")
     site_limits(config)
+    runtime_names(config)
+
+
+def runtime_names(config: LooplensConfig) -> tuple[RuntimeName, ...]:
+    """The runtimes the site names, each checked; PluginError for one that is no runtime."""
+    try:
+        names = tuple(RuntimeName.parse(text) for text in config.runtimes)
+    except LooplensError as error:
+        raise PluginError(f"looplens: runtimes: {error}") from error
+    if not names:
+        raise PluginError("looplens: runtimes lists no runtime: name at least one (node@24)")
+    return names

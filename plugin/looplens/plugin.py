@@ -19,12 +19,14 @@ from mkdocs.structure.pages import Page
 from looplens import PACKAGE_FOLDER
 from looplens.cache import TraceCache
 from looplens.checks.judged import BuildJudge
-from looplens.config import LooplensConfig, check_config, site_limits
+from looplens.config import LooplensConfig, check_config, runtime_names, site_limits
 from looplens.errors import LooplensError
 from looplens.fences.pages import PageSnippets
 from looplens.fences.scan import traced_fence_ids
 from looplens.render.fence_registration import register_fences
 from looplens.render.formatter import FenceRenderer
+from looplens.runtimes.matrix import RuntimeMatrix, find_runtimes
+from looplens.runtimes.report import matrix_report
 from looplens.site.assets import asset_files, link_assets
 from looplens.site.ids import ids_also_headings, reject_clashing_ids
 from looplens.site.links import SHARE_META_KEY, page_links
@@ -56,11 +58,13 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pages = PageSnippets(())
         self._project = Path.cwd()
         self._started = 0.0
+        self._matrix: RuntimeMatrix | None = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
             return config
         check_config(self.config)
+        self._matrix = self._find_runtimes()
         self._project = Path(config.config_file_path).parent
         register_fences(config, self._renderer.custom_fences())
         link_assets(config)
@@ -82,6 +86,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             shared = shared_id(markdown)
             pages.append((snippets, shared))
             self._judge.submit(snippets, share_page=shared is not None)
+        self._judge.submit_later()
         _reported(lambda: reject_clashing_ids(pages))
         return files
 
@@ -156,9 +161,21 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             log.info,
         )
         self._pool.on_progress = ProgressLog(log.info).report
-        self._judge = BuildJudge(self._pool, log.warning, self.config.min_margin_ms)
+        self._judge = BuildJudge(self._pool, log.warning, self.config.min_margin_ms, self._matrix)
         self._renderer.use_cache(cache)
         self._pages = PageSnippets([self._project / self.config.snippets_dir, self._project])
+
+    def _find_runtimes(self) -> RuntimeMatrix:
+        # Once per process: `mkdocs serve` calls on_config at every rebuild, and the machine's
+        # runtimes do not change while it serves.
+        if self._matrix is None:
+            matrix = find_runtimes(runtime_names(self.config))
+            message = matrix_report(matrix)
+            if matrix.missing and self.config.require_runtimes:
+                raise PluginError(f"looplens: {message} (require_runtimes is on)")
+            log.info(message)
+            self._matrix = matrix
+        return self._matrix
 
     def _end_build(self) -> None:
         if self._pool is not None:

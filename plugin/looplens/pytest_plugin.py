@@ -1,9 +1,11 @@
 """pytest plugin: every traced snippet is a test item.
 
 - Each traced fence of a Markdown page under the docs folder is an item named `page.md::id`; it
-  fails with the diff when the real output differs from the expected output.
-- Each snippet file under the snippets folder is an item that fails when its traced output is not
-  exactly what the same runtime prints without the tracer.
+  runs on every runtime of `looplens_runtimes` found here (as a build proves it) and fails with
+  the diff when a real output differs from the expected output, or from the primary runtime's
+  where the page declares no difference.
+- Each snippet file under the snippets folder is an item that fails when its traced output, on
+  any of those runtimes, is not exactly what the same runtime prints without the tracer.
 - Traced Python fences are this plugin's to run: pytest-markdown-docs, which runs every other
   Python fence of the docs, leaves them alone.
 """
@@ -12,21 +14,20 @@ from __future__ import annotations
 
 import functools
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from looplens.checks.judge import judge
+from looplens.checks.across import judge_across
 from looplens.fences.collect import collect_snippets
 from looplens.fences.scan import TRACE_CLASS, iter_fences
 from looplens.limits import DEFAULT_TIMEOUT_S
+from looplens.runtimes.matrix import DEFAULT_RUNTIMES, RuntimeMatrix, find_runtimes
 from looplens.sandbox.environment import python_environment
 from looplens.snippet import FILE_LANGUAGES, Snippet
 from looplens.trace import Trace
-from looplens.tracing.node.runtime import node_binary
 from looplens.tracing.run import DEFAULT_LIMITS, runs_for, trace_file, trace_runs
 
 
@@ -37,6 +38,21 @@ class SnippetCheckError(Exception):
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("looplens_docs", "folder of Markdown pages with traced fences", default="docs")
     parser.addini("looplens_snippets", "folder of snippet files", default="snippets")
+    parser.addini(
+        "looplens_runtimes",
+        "runtimes to prove snippets on (node@MAJOR, python@MAJOR.MINOR)",
+        type="linelist",
+        default=list(DEFAULT_RUNTIMES),
+    )
+
+
+def _matrix(config: pytest.Config) -> RuntimeMatrix:
+    # Found once per session: every item asks.
+    found: RuntimeMatrix | None = getattr(config, "_looplens_matrix", None)
+    if found is None:
+        found = find_runtimes(config.getini("looplens_runtimes"))
+        config._looplens_matrix = found  # type: ignore[attr-defined]
+    return found
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -102,11 +118,23 @@ class TracedSnippetItem(_CheckItem):
         self.snippet = snippet
 
     def runtest(self) -> None:
-        # The same judgement as the build's: a nondeterministic snippet runs as often as it asks.
-        runs = trace_runs(self.snippet, DEFAULT_LIMITS, runs_for(self.snippet, 1))
-        verdict = judge(self.snippet, runs).verdict
-        if verdict is not None:
-            raise SnippetCheckError(f"{self.snippet.where}: {verdict.message()}")
+        # The same judgement as the build's: a nondeterministic snippet runs as often as it asks,
+        # on each runtime, and the runtimes' runs are compared.
+        snippet = self.snippet
+        runtimes = _matrix(self.config).for_snippet(snippet.language, snippet.runtimes)
+        if not runtimes:
+            pytest.skip(f"{snippet.where}: none of its runtimes is installed here")
+        runs = [
+            (runtime, trace_runs(snippet, DEFAULT_LIMITS, runs_for(snippet, 1), runtime=runtime))
+            for runtime in runtimes
+        ]
+        failures = [
+            f"{snippet.where} on {judged.runtime.name.title}: {judged.judgement.verdict.message()}"
+            for judged in judge_across(snippet, runs)
+            if judged.judgement.verdict is not None
+        ]
+        if failures:
+            raise SnippetCheckError("\n\n".join(failures))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         # pytest shows `path::domain` and reads dots in the domain as nesting: give the bare id.
@@ -120,23 +148,26 @@ class SnippetFile(pytest.File):
 
 class SnippetFileItem(_CheckItem):
     def runtest(self) -> None:
-        traced = trace_file(self.path, timeout_s=DEFAULT_TIMEOUT_S)
-        python = FILE_LANGUAGES[self.path.suffix] == "python"
-        plain = subprocess.run(
-            [sys.executable if python else str(node_binary()), str(self.path)],
-            cwd=self.path.parent,
-            capture_output=True,
-            timeout=30,
-            check=False,
-            env=python_environment() if python else None,
-        )
-        for stream, output in (("stdout", plain.stdout), ("stderr", plain.stderr)):
-            expected = _output_lines(output.decode("utf-8", errors="replace"))
-            if _lines(traced, stream) != expected:
-                raise SnippetCheckError(
-                    f"{self.path.name}: traced {stream} differs from a plain run:\n"
-                    f"plain:  {expected!r}\ntraced: {_lines(traced, stream)!r}"
-                )
+        language = FILE_LANGUAGES[self.path.suffix]
+        for runtime in _matrix(self.config).for_language(language):
+            traced = trace_file(self.path, timeout_s=DEFAULT_TIMEOUT_S, runtime=runtime)
+            python = language == "python"
+            plain = subprocess.run(
+                [str(runtime.executable), str(self.path)],
+                cwd=self.path.parent,
+                capture_output=True,
+                timeout=30,
+                check=False,
+                env=python_environment() if python else None,
+            )
+            for stream, output in (("stdout", plain.stdout), ("stderr", plain.stderr)):
+                expected = _output_lines(output.decode("utf-8", errors="replace"))
+                if _lines(traced, stream) != expected:
+                    raise SnippetCheckError(
+                        f"{self.path.name} on {runtime.name.title}: traced {stream} differs "
+                        f"from a plain run:\nplain:  {expected!r}\ntraced: "
+                        f"{_lines(traced, stream)!r}"
+                    )
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, self.name

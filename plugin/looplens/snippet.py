@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 from looplens.limits import NO_OVERRIDES, LimitOverrides
+
+if TYPE_CHECKING:
+    from looplens.runtimes.runtime import RuntimeName, RuntimeSelector
 
 Language = Literal["javascript", "python"]
 #: How asyncio's timers pass in a traced run: "virtual" jumps to the next one, "real" waits.
@@ -66,6 +69,14 @@ class Expectation:
     fence_line: int
     #: Which streams the expectation covers: both by default, or only one of them.
     streams: tuple[str, ...] = ("stdout", "stderr")
+    #: The runtimes it is for (`for="node@20"`); empty: every runtime that no other expectation
+    #: of the snippet names.
+    runtimes: tuple[RuntimeSelector, ...] = ()
+    #: The exit code on those runtimes (`exit=1` on the {.expect} fence); None: the snippet's.
+    exit_code: int | None = None
+
+    def names(self, runtime: RuntimeName) -> bool:
+        return any(selector.matches(runtime) for selector in self.runtimes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +119,26 @@ class Snippet:
     #: The smallest margin (ms) by which a clock may decide an order this page shows as fixed
     #: (fence option min_margin_ms=25); None: the site's setting (see looplens.margins).
     min_margin_ms: float | None = None
+    #: The runtimes it runs on (fence option runtimes="node@22+"); empty: all the site's.
+    runtimes: tuple[RuntimeSelector, ...] = ()
+
+    def on_runtime(self, runtime: RuntimeName) -> Snippet:
+        """The snippet as one runtime is judged: with the expected outputs that name that
+        runtime, or, where none does, those that name none."""
+        declared = self.declared_orderings
+        named = tuple(expectation for expectation in declared if expectation.names(runtime))
+        chosen = named or tuple(expectation for expectation in declared if not expectation.runtimes)
+        exit_codes = {e.exit_code for e in chosen if e.exit_code is not None}
+        exit_code = exit_codes.pop() if len(exit_codes) == 1 else self.exit_code
+        if chosen == declared and exit_code == self.exit_code:
+            return self
+        expectation = chosen[0] if chosen else None
+        return replace(self, orderings=chosen, expectation=expectation, exit_code=exit_code)
+
+    @property
+    def declares_runtime_differences(self) -> bool:
+        """Whether some expected output is for some runtimes only."""
+        return any(expectation.runtimes for expectation in self.declared_orderings)
 
     @property
     def declared_orderings(self) -> tuple[Expectation, ...]:

@@ -1,5 +1,5 @@
-"""Each snippet of a build judged once, where its author wrote it: the run the page shows, and
-what is wrong with it.
+"""Each snippet of a build judged once, where its author wrote it: the runs the page shows, on
+each runtime of the site, and what is wrong with them.
 
 A share page repeats an article's fence: the same runs, judged and reported where the author wrote
 the fence (the generated page exists on no disk), and only there.
@@ -7,33 +7,81 @@ the fence (the generated page exists on no disk), and only there.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from looplens.checks.across import RuntimeJudgement, judge_across
 from looplens.checks.expectation import Verdict
-from looplens.checks.judge import Judgement, OrderingsSeen, judge
+from looplens.checks.judge import OrderingsSeen
 from looplens.checks.predictable import check_predictable
+from looplens.checks.runtimes import RuntimeDifference
+from looplens.errors import TracerError
 from looplens.margins import DEFAULT_MIN_MARGIN_MS
+from looplens.runtimes.matrix import RuntimeMatrix
+from looplens.runtimes.runtime import Runtime
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing.pool import TracePool
 
 
 @dataclass(frozen=True, slots=True)
-class TracedSnippet:
-    """A snippet with the run its page shows: what the renderers draw."""
+class RuntimeRun:
+    """What a snippet did on one runtime: the run its page shows for it."""
 
-    snippet: Snippet
+    runtime: Runtime
     trace: Trace
     verdict: Verdict | None
-    #: A digest of the trace's content as kept in the cache; None when it is not kept there (cache
-    #: off, or a truncated trace), and then neither is its drawn block. For a set of runs, the
-    #: digest of the whole set: the counts and the drawn run are part of the block.
+    #: A digest of the runs' content as kept in the cache; None when not kept there (cache off,
+    #: or a truncated trace).
     digest: str | None = None
     #: For a nondeterministic snippet: its declared orderings and how often each was seen.
     orderings: OrderingsSeen | None = None
     #: How many different schedules its runs had (see judge.Judgement.schedules).
     schedules: int = 1
+    #: How it differs from the primary runtime's run; None: the same, or not compared.
+    difference: RuntimeDifference | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TracedSnippet:
+    """A snippet with the runs its page shows, the primary runtime's first: what the renderers
+    draw."""
+
+    snippet: Snippet
+    runs: tuple[RuntimeRun, ...]
+
+    @property
+    def primary(self) -> RuntimeRun:
+        return self.runs[0]
+
+    @property
+    def trace(self) -> Trace:
+        return self.primary.trace
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.primary.verdict
+
+    @property
+    def orderings(self) -> OrderingsSeen | None:
+        return self.primary.orderings
+
+    @property
+    def schedules(self) -> int:
+        return self.primary.schedules
+
+    @property
+    def digest(self) -> str | None:
+        """The digest of every runtime's kept runs together (what the drawn block is named by);
+        None when one of them is not kept."""
+        digests = [run.digest for run in self.runs]
+        if any(digest is None for digest in digests):
+            return None
+        if len(digests) == 1:
+            return digests[0]
+        named = "\0".join(f"{run.runtime.identity}={run.digest}" for run in self.runs)
+        return hashlib.sha256(named.encode()).hexdigest()
 
 
 class BuildJudge:
@@ -44,45 +92,96 @@ class BuildJudge:
         pool: TracePool,
         warn: Callable[[str], None],
         min_margin_ms: float = DEFAULT_MIN_MARGIN_MS,
+        matrix: RuntimeMatrix | None = None,
     ) -> None:
         self._pool = pool
         self._warn = warn
         self._min_margin_ms = min_margin_ms
-        self._judgements: dict[Snippet, Judgement] = {}
+        self._matrix = matrix
+        self._judgements: dict[Snippet, tuple[RuntimeJudgement, ...]] = {}
         #: Snippet id → the snippet as its article wrote it (share pages repeat it).
         self._in_articles: dict[str, Snippet] = {}
+        #: The runs on the other runtimes, submitted after every primary run (see submit).
+        self._later: list[tuple[Snippet, Runtime]] = []
+
+    def runtimes(self, snippet: Snippet) -> tuple[Runtime, ...]:
+        """The runtimes a snippet runs on, its language's primary first; TracerError when the
+        machine has none of them."""
+        if self._matrix is None:
+            from looplens.runtimes.matrix import default_runtime
+
+            return (default_runtime(snippet.language),)
+        found = self._matrix.for_snippet(snippet.language, snippet.runtimes)
+        if not found:
+            asked = ", ".join(str(selector) for selector in snippet.runtimes)
+            raise TracerError(
+                f"{snippet.where}: none of the runtimes it runs on is installed here"
+                + (f' (runtimes="{asked}")' if asked else "")
+                + ": `looplens runtimes` lists what is found"
+            )
+        return found
 
     def submit(self, snippets: Iterable[Snippet], *, share_page: bool) -> None:
-        """Start a page's snippets running now, so that they run while pages are being read."""
+        """Start a page's snippets running on their primary runtime now, so that they run while
+        pages are being read; the other runtimes wait for `submit_later`."""
         for snippet in snippets:
-            self._pool.submit_runs(snippet)
+            try:
+                primary, *others = self.runtimes(snippet)
+            except TracerError:
+                continue  # said where the page is drawn, with the page and line
+            self._pool.submit_runs(snippet, primary)
+            self._later.extend((snippet, runtime) for runtime in others)
             if not share_page:
                 self._in_articles[snippet.id] = snippet
 
+    def submit_later(self) -> None:
+        """Queue the runs on the other runtimes, behind every snippet's primary run: the pages
+        a reader checks first (on the newest runtime) are ready first."""
+        for snippet, runtime in self._later:
+            self._pool.submit_runs(snippet, runtime)
+        self._later.clear()
+
     def traced(self, snippet: Snippet, *, on_share_page: bool) -> TracedSnippet:
-        """The snippet's judged run; LooplensError if it could not run or cannot be shown.
+        """The snippet's judged runs; LooplensError if one could not run or cannot be shown.
         A wrong run is warned about (once, on its article) and drawn with its verdict."""
         if on_share_page:
             snippet = self._in_articles.get(snippet.id, snippet)
-        judgement = self._judgement(snippet)
-        check_predictable(snippet, judgement.shown)
-        if judgement.verdict is not None and not on_share_page:
-            self._warn(f"{snippet.where}: {judgement.verdict.message()}")
-        return TracedSnippet(
-            snippet,
-            judgement.shown,
-            judgement.verdict,
-            self._pool.content_digest(snippet),
-            judgement.orderings,
-            judgement.schedules,
-        )
+        judgements = self._judgement(snippet)
+        runs = []
+        for judged in judgements:
+            judgement = judged.judgement
+            check_predictable(snippet, judgement.shown)
+            if judgement.verdict is not None and not on_share_page:
+                where = (
+                    snippet.where
+                    if len(judgements) == 1
+                    else (f"{snippet.where} on {judged.runtime.name.title}")
+                )
+                self._warn(f"{where}: {judgement.verdict.message()}")
+            runs.append(
+                RuntimeRun(
+                    judged.runtime,
+                    judgement.shown,
+                    judgement.verdict,
+                    self._pool.content_digest(snippet, judged.runtime),
+                    judgement.orderings,
+                    judgement.schedules,
+                    judged.difference,
+                )
+            )
+        return TracedSnippet(snippet, tuple(runs))
 
-    def _judgement(self, snippet: Snippet) -> Judgement:
+    def _judgement(self, snippet: Snippet) -> tuple[RuntimeJudgement, ...]:
         if snippet not in self._judgements:
-            judgement = judge(snippet, self._pool.run_set(snippet), self._min_margin_ms)
-            if judgement.verdict is not None and snippet.measured:
-                # A measured figure can miss its mark on a loaded machine; keeping that run would
-                # fail every later build with the same figures instead of measuring again.
-                self._pool.forget(snippet)
-            self._judgements[snippet] = judgement
+            self.submit_later()
+            runtimes = self.runtimes(snippet)
+            runs = [(runtime, self._pool.run_set(snippet, runtime)) for runtime in runtimes]
+            judged = judge_across(snippet, runs, self._min_margin_ms)
+            for result in judged:
+                if result.judgement.verdict is not None and snippet.measured:
+                    # A measured figure can miss its mark on a loaded machine; keeping that run
+                    # would fail every later build with the same figures instead of measuring
+                    # again.
+                    self._pool.forget(snippet, result.runtime)
+            self._judgements[snippet] = judged
         return self._judgements[snippet]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from looplens.errors import SnippetError
+from looplens.errors import LooplensError, SnippetError
 from looplens.fences.expected_output import parse_expectation
 from looplens.fences.options import (
     read_allow,
@@ -29,6 +30,7 @@ from looplens.fences.options import (
     read_limits,
     read_min_margin,
     read_runs,
+    read_runtimes,
 )
 from looplens.fences.scan import (
     EXPECT_CLASS,
@@ -40,6 +42,7 @@ from looplens.fences.scan import (
     iter_fences,
     strip_prefix,
 )
+from looplens.runtimes.runtime import parse_selectors
 from looplens.snippet import FENCE_LANGUAGES, FILE_LANGUAGES, Expectation, Language, Snippet
 
 _INCLUDE = re.compile(r"""^--8<--[ \t]+(?P<quote>["'])(?P<path>[^"']+)(?P=quote)[ \t]*$""")
@@ -126,6 +129,7 @@ def _snippet(
         orderings=orderings,
         runs=read_runs(fence, where),
         min_margin_ms=read_min_margin(fence, where),
+        runtimes=read_runtimes(fence, where),
     )
 
 
@@ -174,10 +178,11 @@ def _check_orderings(
             "whose order can change prints at least two orderings; declare each in its own "
             "{.expect} fence right after it, or remove .nondeterministic if its order is fixed"
         )
-    if not nondeterministic and len(orderings) > 1:
+    if not nondeterministic and sum(not ordering.runtimes for ordering in orderings) > 1:
         raise SnippetError(
-            f"{where}: snippet '{fence.id}' has {len(orderings)} expected-output fences: only a "
-            "snippet marked .nondeterministic (its order can change) declares several orderings"
+            f"{where}: snippet '{fence.id}' has {len(orderings)} expected-output fences for "
+            "every runtime: only a snippet marked .nondeterministic (its order can change) "
+            'declares several orderings; an output of some runtimes only says for="node@20"'
         )
 
 
@@ -208,9 +213,24 @@ def _expectation(fence: Fence, page: str, snippet_id: str) -> Expectation:
             f"{page}:{fence.line}: snippet '{snippet_id}': stream must be stdout or stderr, "
             f"not '{streams}'"
         )
-    return parse_expectation(
+    expectation = parse_expectation(
         fence.body, fence_line=fence.line, streams=(streams,) if streams else ("stdout", "stderr")
     )
+    named = fence.option("for")
+    if named is None:
+        if fence.option("exit") is not None:
+            raise SnippetError(
+                f"{page}:{fence.line}: snippet '{snippet_id}': exit= on an expected output is "
+                'for the runtimes it names (for="node@20"); the exit code of every runtime '
+                "goes on the traced fence"
+            )
+        return expectation
+    try:
+        runtimes = parse_selectors(named)
+    except LooplensError as error:
+        raise SnippetError(f"{page}:{fence.line}: snippet '{snippet_id}': for: {error}") from error
+    exit_code = read_exit_code(fence, f"{page}:{fence.line}") if fence.option("exit") else None
+    return replace(expectation, runtimes=runtimes, exit_code=exit_code)
 
 
 def _reject_duplicate_ids(snippets: list[Snippet]) -> None:

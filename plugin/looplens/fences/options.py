@@ -6,7 +6,7 @@ SnippetError naming the option and the values it accepts.
 
 from __future__ import annotations
 
-from looplens.errors import SnippetError
+from looplens.errors import LooplensError, SnippetError
 from looplens.fences.scan import Fence
 from looplens.limits import (
     LIMIT_SETTINGS,
@@ -15,7 +15,8 @@ from looplens.limits import (
     LimitOverrides,
     overrides_from,
 )
-from looplens.snippet import Clock
+from looplens.runtimes.runtime import RUNTIME_NAMES, RuntimeSelector, parse_selectors
+from looplens.snippet import FENCE_LANGUAGES, Clock
 
 #: The most runs a fence may ask for: each run has the whole time limit, so runs=100000 would
 #: hold a build for days.
@@ -109,3 +110,22 @@ def read_exit_code(fence: Fence, where: str) -> int:
             f"{where}: snippet '{fence.id}': exit must be a number, not '{exit_code}'"
         )
     return int(exit_code)
+
+
+def read_runtimes(fence: Fence, where: str) -> tuple[RuntimeSelector, ...]:
+    """The runtimes a fence runs on, when not all of the site's: runtimes="node@22+"."""
+    text = fence.option("runtimes")
+    if text is None:
+        return ()
+    try:
+        selectors = parse_selectors(text)
+    except LooplensError as error:
+        raise SnippetError(f"{where}: snippet '{fence.id}': runtimes: {error}") from error
+    kind = RUNTIME_NAMES[FENCE_LANGUAGES[fence.lang][0]]
+    other = [selector for selector in selectors if selector.kind != kind]
+    if other:
+        raise SnippetError(
+            f"{where}: snippet '{fence.id}': runtimes names {other[0]}, which cannot run "
+            f"'{fence.lang}' code"
+        )
+    return selectors

@@ -23,7 +23,7 @@ from looplens.fences.scan import (
     PREDICT_CLASS,
     TRACE_CLASS,
 )
-from looplens.render.block import render_snippet
+from looplens.render.block import render_traced
 from looplens.render.cache_key import RenderKey
 from looplens.render.highlighting import (
     CodeToHighlight,
@@ -140,13 +140,9 @@ class FenceRenderer:
         return RenderKey(digest, traced.snippet, code, self._links.glossary, share_url)
 
     def _draw(self, traced: TracedSnippet, code_html: str) -> str:
-        return render_snippet(
-            traced.snippet,
-            traced.trace,
+        return render_traced(
+            traced,
             code_html,
-            traced.verdict,
-            traced.orderings,
-            traced.schedules,
             glossary_url=self._links.glossary,
             share_url=self._links.share_url(traced.snippet.id),
         )

@@ -3,8 +3,20 @@ Trace alone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from looplens.render.html_text import text
 from looplens.trace import MAIN_THREAD, PrintedLine, Trace
+
+
+@dataclass(frozen=True, slots=True)
+class Differs:
+    """The lines of a run that the primary runtime's run does not print so."""
+
+    lines: frozenset[int]
+    #: The primary runtime as a reader reads it: "Node 24".
+    primary: str
+
 
 _TURN_HEADER = "Turn"
 #: A header's tooltip, where one word cannot say it all.
@@ -14,14 +26,17 @@ _TITLES = {
 }
 
 
-def render_table(trace: Trace) -> str:
-    """An HTML table (Material styles plain tables) of the printed lines, in real order."""
+def render_table(trace: Trace, differs: Differs | None = None) -> str:
+    """An HTML table (Material styles plain tables) of the printed lines, in real order; the
+    lines of `differs` are marked as printed otherwise on the runtime it names."""
     with_threads = any(line.thread != MAIN_THREAD for line in trace.lines)
     headers = ["#", "Printed", "Stream", "Queue", _TURN_HEADER, "Scheduled by", "t"]
     if with_threads:
         headers.insert(4, "Thread")
     head = "".join(f"<th{_TITLES.get(header, '')}>{header}</th>" for header in headers)
-    rows = "".join(_row(index, line, trace, with_threads) for index, line in enumerate(trace.lines))
+    rows = "".join(
+        _row(index, line, trace, with_threads, differs) for index, line in enumerate(trace.lines)
+    )
     if not trace.lines:
         rows = f'<tr><td colspan="{len(headers)}"><em>The snippet printed nothing.</em></td></tr>'
     # The class sits on a wrapper: Material styles (and makes scrollable) only class-less tables.
@@ -66,7 +81,9 @@ def format_time(t: float) -> str:
     return f"{t:g} ms"
 
 
-def _row(index: int, line: PrintedLine, trace: Trace, with_threads: bool) -> str:
+def _row(
+    index: int, line: PrintedLine, trace: Trace, with_threads: bool, differs: Differs | None
+) -> str:
     printed = text(line.text) if line.text else '<span class="looplens-empty">(empty line)</span>'
     cells = [
         f"{index + 1}",
@@ -79,4 +96,17 @@ def _row(index: int, line: PrintedLine, trace: Trace, with_threads: bool) -> str
     ]
     if with_threads:
         cells.insert(4, text(line.thread))
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+    row = "".join(f"<td>{cell}</td>" for cell in cells)
+    if differs is None or index not in differs.lines:
+        return f"<tr>{row}</tr>"
+    # Marked in words too (the number cell), not by colour alone.
+    note = f"differs from {differs.primary}"
+    return (
+        f'<tr class="looplens-differs" title="{text(note)}">'
+        + row.replace(
+            f"<td>{index + 1}</td>",
+            f'<td>{index + 1}<span class="looplens-differs-mark"> · {text(note)}</span></td>',
+            1,
+        )
+        + "</tr>"
+    )

@@ -17,15 +17,26 @@ QUIET_SECURITY_WARNING = "--disable-warning=SecurityWarning"
 RUN_QUEUE_DELAY_FILE = "/proc/thread-self/schedstat"
 
 
-def node_permission_flags(folder: Path, allow: Iterable[str]) -> list[str]:
+def node_permission_flags(
+    folder: Path,
+    allow: Iterable[str],
+    enable: Iterable[str] = ("--permission",),
+    also_read: Iterable[str] = (),
+) -> list[str]:
     """Node's permission model: read the snippet's folder and the tracer's, write nowhere, no
     child processes, addons, WASI or workers unless the fence allows them ("write" opens the
     snippet's own temporary folder, "read" every file). Node prints a
     SecurityWarning for every --allow-* flag that can escape the model; that is about the
-    sandbox, not the snippet, so it is silenced (only that warning type)."""
+    sandbox, not the snippet, so it is silenced (only that warning type). `enable` is the
+    flag that turns the model on and `also_read` what else the release must read to start
+    (both depend on the Node release, see runtimes.node)."""
     allowed = set(allow)
-    reads = ["*"] if "read" in allowed else [str(folder), str(TRACER_FOLDER), RUN_QUEUE_DELAY_FILE]
-    flags = ["--permission", *(f"--allow-fs-read={path}" for path in reads)]
+    reads = (
+        ["*"]
+        if "read" in allowed
+        else [str(folder), str(TRACER_FOLDER), RUN_QUEUE_DELAY_FILE, *also_read]
+    )
+    flags = [*enable, *(f"--allow-fs-read={path}" for path in reads)]
     if "write" in allowed:
         flags.append(f"--allow-fs-write={folder}")
     for permission, flag in (

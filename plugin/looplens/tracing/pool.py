@@ -14,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from looplens.cache import TraceCache
 from looplens.limits import Limits
 from looplens.margins import DEFAULT_MIN_MARGIN_MS
+from looplens.runtimes.matrix import default_runtime
+from looplens.runtimes.runtime import Runtime
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing.digests import reread_tracers, runs_digest
@@ -28,7 +30,8 @@ def default_concurrency() -> int:
 class TracePool:
     """Runs traces in the background; the same code with the same options runs only once, and
     not at all when the cache has its trace. A snippet that runs several times (the site's or its
-    fence's `runs`, or a nondeterministic one) is one job whose runs go one after the other."""
+    fence's `runs`, or a nondeterministic one) is one job whose runs go one after the other.
+    Each runtime a snippet is proven on is a job of its own."""
 
     def __init__(
         self,
@@ -52,7 +55,7 @@ class TracePool:
         self._futures: dict[str, Future[tuple[Trace, ...]]] = {}
         # A snippet is submitted when its page is read and looked up when it is rendered: its
         # digest (a hash of its code and of the tracer's) is worth computing once.
-        self._digests: dict[tuple[Snippet, int], str] = {}
+        self._digests: dict[tuple[Snippet, int, Runtime], str] = {}
         # Digest of each kept entry's content (a trace, or a set of runs), by its digest: a re-run
         # (after damage, or of a snippet that measures) can differ from an earlier run, so a drawn
         # block is named by the content it was drawn from, never by the inputs alone.
@@ -63,19 +66,24 @@ class TracePool:
         #: Called from worker threads after each job that really ran: (finished, to run).
         self.on_progress: Callable[[int, int], None] | None = None
 
-    def digest(self, snippet: Snippet, runs: int = 1) -> str:
-        """The name in the cache of the snippet's trace (or of its set of `runs` runs)."""
-        key = (snippet, runs)
+    def digest(self, snippet: Snippet, runtime: Runtime | None = None, runs: int = 1) -> str:
+        """The name in the cache of the snippet's trace (or of its set of `runs` runs) on
+        `runtime` (by default its language's, see runtimes.matrix.default_runtime)."""
+        runtime = runtime or default_runtime(snippet.language)
+        key = (snippet, runs, runtime)
         if key not in self._digests:
-            self._digests[key] = runs_digest(snippet, self._options, runs)
+            self._digests[key] = runs_digest(snippet, self._options, runs, runtime)
         return self._digests[key]
 
-    def submit_runs(self, snippet: Snippet) -> Future[tuple[Trace, ...]]:
-        """All the runs of a snippet: as many as runs_for says, one or more."""
-        return self._submit(snippet, runs_for(snippet, self._runs))
+    def submit_runs(
+        self, snippet: Snippet, runtime: Runtime | None = None
+    ) -> Future[tuple[Trace, ...]]:
+        """All the runs of a snippet on `runtime`: as many as runs_for says, one or more."""
+        runtime = runtime or default_runtime(snippet.language)
+        return self._submit(snippet, runtime, runs_for(snippet, self._runs))
 
-    def _submit(self, snippet: Snippet, runs: int) -> Future[tuple[Trace, ...]]:
-        digest = self.digest(snippet, runs)
+    def _submit(self, snippet: Snippet, runtime: Runtime, runs: int) -> Future[tuple[Trace, ...]]:
+        digest = self.digest(snippet, runtime, runs)
         if digest not in self._futures:
             cached = self._from_cache(digest, runs)
             if cached is not None:
@@ -84,7 +92,7 @@ class TracePool:
                 self._futures[digest] = Future()
                 self._futures[digest].set_result(cached[0])
             else:
-                future = self._executor.submit(self._trace, snippet, digest, runs)
+                future = self._executor.submit(self._trace, snippet, runtime, digest, runs)
                 future.add_done_callback(self._count)
                 self._futures[digest] = future
         return self._futures[digest]
@@ -105,9 +113,13 @@ class TracePool:
         if self.on_progress is not None:
             self.on_progress(finished, to_run)
 
-    def _trace(self, snippet: Snippet, digest: str, runs: int) -> tuple[Trace, ...]:
+    def _trace(
+        self, snippet: Snippet, runtime: Runtime, digest: str, runs: int
+    ) -> tuple[Trace, ...]:
         # A run that breached a limit or failed raises TracerError: nothing reaches the cache.
-        traces = trace_runs(snippet, self._options, runs, self._min_margin_ms, self._report)
+        traces = trace_runs(
+            snippet, self._options, runs, self._min_margin_ms, self._report, runtime
+        )
         # A truncated trace depends on where the cap fell: run it again rather than keep it. One
         # truncated run keeps its whole set out of the cache.
         if self._cache is not None and not any(trace.truncated for trace in traces):
@@ -117,21 +129,27 @@ class TracePool:
                 self._contents[digest] = self._cache.put_runs(digest, traces)
         return traces
 
-    def content_digest(self, snippet: Snippet) -> str | None:
-        """The digest of the content of the snippet's kept runs (what its drawn block is named
-        by); None when they are not kept."""
-        return self._contents.get(self.digest(snippet, runs_for(snippet, self._runs)))
+    def content_digest(self, snippet: Snippet, runtime: Runtime | None = None) -> str | None:
+        """The digest of the content of the snippet's kept runs on `runtime` (what its drawn
+        block is named by); None when they are not kept."""
+        return self._contents.get(self.digest(snippet, runtime, runs_for(snippet, self._runs)))
 
-    def forget(self, snippet: Snippet) -> None:
-        """Keep the snippet's runs out of the cache: the next build runs it again."""
-        digest = self.digest(snippet, runs_for(snippet, self._runs))
+    def forget(self, snippet: Snippet, runtime: Runtime | None = None) -> None:
+        """Keep the snippet's runs on `runtime` out of the cache: the next build runs them
+        again."""
+        digest = self.digest(snippet, runtime, runs_for(snippet, self._runs))
         self._contents.pop(digest, None)
         if self._cache is not None:
             self._cache.discard(digest)
 
-    def run_set(self, snippet: Snippet) -> tuple[Trace, ...]:
-        """All the runs of a snippet, once they have run; TracerError if one could not."""
-        return self.submit_runs(snippet).result()
+    def run_set(self, snippet: Snippet, runtime: Runtime | None = None) -> tuple[Trace, ...]:
+        """All the runs of a snippet on `runtime`, once they have run; TracerError if one could
+        not."""
+        return self.submit_runs(snippet, runtime).result()
+
+    def is_done(self, snippet: Snippet, runtime: Runtime | None = None) -> bool:
+        """Whether the runs of a snippet on `runtime` have finished (or come from the cache)."""
+        return self.submit_runs(snippet, runtime).done()
 
     @property
     def submitted(self) -> int:

@@ -1,4 +1,4 @@
-"""Trace a JavaScript or TypeScript file: run it on the bundled Node with the looplens preload.
+"""Trace a JavaScript or TypeScript file: run it on a bundled Node with the looplens preload.
 
 The preload (tracers/node/preload.cjs) writes its records to the side channel of tracing.child.
 Node exiting ends the run, even if something it started still holds the pipes. Node runs under
@@ -14,8 +14,16 @@ from pathlib import Path
 
 from looplens.errors import TracerError
 from looplens.limits import MB, Limits
+from looplens.runtimes.matrix import default_runtime
+from looplens.runtimes.node import WASM_WITHIN_LIMITS, permission_flag, startup_reads
+from looplens.runtimes.runtime import Runtime
 from looplens.sandbox.environment import scrubbed_environment
-from looplens.sandbox.node_permissions import PRELOAD, QUIET_SECURITY_WARNING, node_permission_flags
+from looplens.sandbox.node_permissions import (
+    PRELOAD,
+    QUIET_SECURITY_WARNING,
+    TRACER_FOLDER,
+    node_permission_flags,
+)
 from looplens.trace import Trace
 from looplens.tracing.child import (
     HIDDEN_ARGS_VARIABLE,
@@ -27,7 +35,6 @@ from looplens.tracing.child import (
 )
 from looplens.tracing.display import show_folder_as
 from looplens.tracing.node.records import build_trace
-from looplens.tracing.node.runtime import node_binary, node_version
 
 
 def trace_javascript(
@@ -37,8 +44,10 @@ def trace_javascript(
     display_path: str | None = None,
     limits: Limits | None = None,
     allow: Iterable[str] = (),
+    runtime: Runtime | None = None,
 ) -> Trace:
-    """Run `path` (.js, .cjs, .mjs or .ts) from its folder and trace it.
+    """Run `path` (.js, .cjs, .mjs or .ts) from its folder on `runtime` (by default the newest
+    Node found) and trace it.
 
     With `display_path`, the file's folder is replaced by it in the printed text, so that a page
     does not show a temporary path. `limits` (or just `timeout_s`) bound the run, `allow` opens
@@ -48,11 +57,12 @@ def trace_javascript(
     limits = run_limits(limits, timeout_s)
     given_folder = path.absolute().parent
     path = snippet_file(path)
-    child = _run(path, limits, allow)
+    runtime = runtime or default_runtime("javascript")
+    child = _run(path, limits, allow, runtime)
     if not child.started_as("thread"):
         raise TracerError(f"the tracer did not start in Node (exit code {child.exit_code})")
     arrivals = dict(child.arrivals)
-    trace = build_trace(child.records, child.output(), child.exit_code, node_version(), arrivals)
+    trace = build_trace(child.records, child.output(), child.exit_code, runtime.identity, arrivals)
     if display_path is None:
         return trace
     return show_folder_as(trace, (given_folder, path.parent), display_path)
@@ -73,10 +83,12 @@ def _out_of_memory(stderr: bytes) -> bool:
     return any(sign in stderr for sign in _OUT_OF_MEMORY)
 
 
-def _run(path: Path, limits: Limits, allow: Iterable[str]) -> FinishedChild:
+def _run(path: Path, limits: Limits, allow: Iterable[str], runtime: Runtime) -> FinishedChild:
     heap_mb = max(16, limits.memory_bytes // MB)
-    sandbox_flags = [f"--max-old-space-size={heap_mb}", *node_permission_flags(path.parent, allow)]
-    command = [str(node_binary()), *sandbox_flags, "--require", str(PRELOAD), str(path)]
+    also_read = startup_reads(runtime, (path.parent, TRACER_FOLDER))
+    permissions = node_permission_flags(path.parent, allow, permission_flag(runtime), also_read)
+    sandbox_flags = [f"--max-old-space-size={heap_mb}", WASM_WITHIN_LIMITS, *permissions]
+    command = [str(runtime.executable), *sandbox_flags, "--require", str(PRELOAD), str(path)]
     environment = {
         **scrubbed_environment(os.environ),
         TRACE_LIMIT_VARIABLE: str(limits.trace_events),

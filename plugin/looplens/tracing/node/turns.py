@@ -24,6 +24,12 @@ def assign_turns(runs: Iterable[Run]) -> None:
     current: dict[str, tuple[int, int]] = {}
     for run in runs:
         turn, rank = current.get(run.thread, (0, PHASE_RANK["sync"]))
+        if not (run.ran_user_code or run.printed or run.schedules_user):
+            # Node's own callback, which no page shows, takes the turn it ran in without moving
+            # it: Node 20 runs one made before the preload between the main script and the
+            # microtasks it leaves, which would otherwise end turn 0 early.
+            run.turn, run.phase_rank = turn, rank
+            continue
         if run.queue == "sync" and run.parent is None:
             turn, rank = 0, PHASE_RANK["sync"]
         elif run.queue in MACROTASK_QUEUES:

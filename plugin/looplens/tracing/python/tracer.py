@@ -1,4 +1,5 @@
-"""Trace a Python asyncio snippet: run it with the interpreter that runs looplens, traced.
+"""Trace a Python asyncio snippet: run it, traced, with a CPython of the runtime matrix (by
+default the interpreter that runs looplens).
 
 The child is a plain `python FILE` whose PYTHONPATH holds tracers/python: its sitecustomize.py
 installs, before the snippet starts, a traced event loop (for asyncio.run, asyncio.Runner and
@@ -11,8 +12,6 @@ same environment.
 
 from __future__ import annotations
 
-import platform
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ from typing import Any
 from looplens import PACKAGE_FOLDER
 from looplens.errors import TracerError
 from looplens.limits import Limits
+from looplens.runtimes.matrix import default_runtime
+from looplens.runtimes.runtime import Runtime
 from looplens.sandbox.environment import python_environment
 from looplens.sandbox.python_files import file_rules
 from looplens.trace import Stream, Trace
@@ -38,11 +39,6 @@ from looplens.tracing.python.records import build_trace
 TRACER_DIR = PACKAGE_FOLDER / "tracers" / "python"
 
 
-def python_runtime() -> str:
-    """The runtime as a trace names it, e.g. "python 3.11.7"."""
-    return f"python {platform.python_version()}"
-
-
 @dataclass(frozen=True, slots=True)
 class TracedRun:
     """What one traced run of a snippet produced, before it becomes a Trace."""
@@ -52,6 +48,7 @@ class TracedRun:
     stderr: bytes
     exit_code: int
     records: tuple[Mapping[str, Any], ...]
+    runtime: Runtime
 
 
 def run_traced(
@@ -61,6 +58,7 @@ def run_traced(
     virtual_time: bool = True,
     limits: Limits | None = None,
     allow: Iterable[str] = (),
+    runtime: Runtime | None = None,
 ) -> TracedRun:
     """Run `path` from its folder under the tracer; TracerError if it cannot or times out.
 
@@ -71,6 +69,7 @@ def run_traced(
     """
     limits = run_limits(limits, timeout_s)
     path = snippet_file(path)
+    runtime = runtime or default_runtime("python")
     environment = {
         **python_environment(),
         "PYTHONPATH": str(TRACER_DIR),
@@ -80,13 +79,13 @@ def run_traced(
         # glibc reserves 64 MB of address space per thread's malloc arena: with a few executor
         # threads that alone would eat the address-space limit.
         "MALLOC_ARENA_MAX": "2",
-        SANDBOX_VARIABLE: file_rules(path.parent, allow).to_json(),
+        SANDBOX_VARIABLE: file_rules(path.parent, allow, runtime).to_json(),
     }
     if "write" in allow:
         # The one folder it may write in: where tempfile makes its files too.
         environment["TMPDIR"] = str(path.parent)
     child = run_child(
-        [sys.executable, str(path)],
+        [str(runtime.executable), str(path)],
         path=path,
         environment=environment,
         limits=limits,
@@ -100,7 +99,7 @@ def run_traced(
             f"the Python tracer did not start in {path.name} (exit code {child.exit_code})"
             + "".join(f": {line}" for line in tail)
         )
-    return TracedRun(path, child.stdout, child.stderr, child.exit_code, child.records)
+    return TracedRun(path, child.stdout, child.stderr, child.exit_code, child.records, runtime)
 
 
 def _out_of_memory(stderr: bytes) -> bool:
@@ -112,7 +111,9 @@ def _out_of_memory(stderr: bytes) -> bool:
 def trace_from_run(run: TracedRun, *, display_path: str | None = None) -> Trace:
     """The Trace of a traced run; with `display_path`, the snippet's folder is shown as that."""
     output: dict[Stream, bytes] = {"stdout": run.stdout, "stderr": run.stderr}
-    trace = build_trace(run.records, output, run.exit_code, python_runtime(), name=run.path.name)
+    trace = build_trace(
+        run.records, output, run.exit_code, run.runtime.identity, name=run.path.name
+    )
     if display_path is None:
         return trace
     return show_folder_as(trace, (run.path.parent,), display_path)
@@ -126,6 +127,7 @@ def trace_python(
     virtual_time: bool = True,
     limits: Limits | None = None,
     allow: Iterable[str] = (),
+    runtime: Runtime | None = None,
 ) -> Trace:
     """Run `path` (a .py file) from its folder with the asyncio tracer, and build its Trace.
 
@@ -133,6 +135,11 @@ def trace_python(
     does not show a temporary path. Raises TracerError if the file cannot be traced.
     """
     run = run_traced(
-        path, timeout_s=timeout_s, virtual_time=virtual_time, limits=limits, allow=allow
+        path,
+        timeout_s=timeout_s,
+        virtual_time=virtual_time,
+        limits=limits,
+        allow=allow,
+        runtime=runtime,
     )
     return trace_from_run(run, display_path=display_path)
