@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Node releases besides the dependency's (Node 20 and 22, pinned in runtimes/install.py).
+RUNTIMES := $(VENV)/.runtimes
 # Material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
 # mkdocs-gen-files prints its own notice about it (from the properdocs package).
@@ -17,10 +19,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-serve: $(STAMP)
+$(RUNTIMES): $(STAMP) plugin/looplens/runtimes/install.py
+	$(BIN)/looplens runtimes install
+	touch $(RUNTIMES)
+
+serve: $(RUNTIMES)
 	$(BIN)/mkdocs serve
 
-build: $(STAMP)
+build: $(RUNTIMES)
 	$(BIN)/mkdocs build --strict
 
 lint: $(STAMP)
@@ -28,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check plugin tests benchmarks tools
 	$(BIN)/mypy
 
-test: $(STAMP)
+test: $(RUNTIMES)
 	$(BIN)/ruff check plugin tests benchmarks tools
 	$(BIN)/ruff format --check plugin tests benchmarks tools
 	$(BIN)/mypy

@@ -15,6 +15,7 @@ import pytest
 from looplens.cache import TraceCache
 from looplens.errors import TracerError
 from looplens.limits import Limits
+from looplens.runtimes.runtime import Runtime
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 from looplens.tracing import digests, run
@@ -110,7 +111,7 @@ def test_a_second_pool_takes_traces_from_the_cache(
 
 def test_a_truncated_trace_is_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     truncated = dataclasses.replace(a_trace(), truncated=True)
-    monkeypatch.setattr(run, "trace_snippet", lambda snippet, options: truncated)
+    monkeypatch.setattr(run, "trace_snippet", lambda snippet, options, runtime=None: truncated)
     pool = TracePool(cache=TraceCache(tmp_path))
     assert pool.run_set(a_snippet())[0] == truncated
     pool.close()
@@ -176,7 +177,7 @@ def test_one_truncated_run_keeps_its_whole_set_out_of_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     traces = iter([a_trace(), dataclasses.replace(a_trace(), truncated=True), a_trace()])
-    monkeypatch.setattr(run, "trace_snippet", lambda snippet, options: next(traces))
+    monkeypatch.setattr(run, "trace_snippet", lambda snippet, options, runtime=None: next(traces))
     pool = TracePool(cache=TraceCache(tmp_path))
     runs = pool.run_set(dataclasses.replace(a_snippet(), runs=3))
     pool.close()
@@ -189,7 +190,9 @@ def test_one_failed_run_fails_the_set_and_caches_nothing(
 ) -> None:
     outcomes = iter([a_trace(), None])
 
-    def second_run_fails(snippet: Snippet, options: Limits) -> Trace:
+    def second_run_fails(
+        snippet: Snippet, options: Limits, runtime: Runtime | None = None
+    ) -> Trace:
         trace = next(outcomes)
         if trace is None:
             raise TracerError("docs/page.md:1: snippet 'hi': it broke")
@@ -208,7 +211,7 @@ def test_the_site_runs_setting_applies_to_unmarked_snippets(
 ) -> None:
     calls: list[str] = []
 
-    def count(snippet: Snippet, options: Limits) -> Trace:
+    def count(snippet: Snippet, options: Limits, runtime: Runtime | None = None) -> Trace:
         calls.append(snippet.id)
         return a_trace()
 

@@ -18,6 +18,7 @@ from looplens.checks.judge import judge, printed_order
 from looplens.errors import SnippetError
 from looplens.fences.collect import collect_snippets
 from looplens.render.block import render_snippet
+from looplens.runtimes.matrix import DEFAULT_RUNTIMES, find_runtimes
 from looplens.snippet import Snippet
 from looplens.trace import Callback, Event, PrintedLine, Trace
 from looplens.tracing.run import MARKED_RUNS, runs_for
@@ -233,10 +234,14 @@ def test_a_built_page_shows_the_orderings_of_a_marked_snippet(tmp_path: Path) ->
     page = build(tmp_path, "# Runs\n\n" + marked, strict=True)
     block = page.select_one('div.looplens[data-looplens-id="race"]')
     assert block is not None and block.has_attr("data-looplens-measured")
-    counts = [item.select("p")[-1].get_text() for item in block.select(".looplens-orderings li")]
-    assert len(counts) == 2
-    seen = [int(text.split()[2]) if text.startswith("seen") else 0 for text in counts]
-    assert sum(seen) == 6
+    # Counted on each runtime, in its own tab: every runtime ran it six times.
+    counted = block.select(".looplens-orderings")
+    assert len(counted) == len(find_runtimes(DEFAULT_RUNTIMES).for_language("javascript"))
+    for orderings in counted:
+        counts = [item.select("p")[-1].get_text() for item in orderings.select("li")]
+        assert len(counts) == 2
+        seen = [int(text.split()[2]) if text.startswith("seen") else 0 for text in counts]
+        assert sum(seen) == 6
     assert "nondeterministic" not in str(block.select_one(".highlight"))
 
 

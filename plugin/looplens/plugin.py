@@ -4,8 +4,10 @@ to MkDocs' hooks, and nothing more."""
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,11 +29,13 @@ from looplens.render.fence_registration import register_fences
 from looplens.render.formatter import FenceRenderer
 from looplens.runtimes.matrix import RuntimeMatrix, find_runtimes
 from looplens.runtimes.report import matrix_report
+from looplens.runtimes.runtime import RuntimeName
 from looplens.site.assets import asset_files, link_assets
 from looplens.site.ids import ids_also_headings, reject_clashing_ids
 from looplens.site.links import SHARE_META_KEY, page_links
 from looplens.site.pages import heading_ids, page_path, shared_id
 from looplens.snippet import Snippet
+from looplens.trace import Trace
 from looplens.tracing.pool import TracePool
 from looplens.tracing.progress import ProgressLog
 
@@ -59,6 +63,19 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._project = Path.cwd()
         self._started = 0.0
         self._matrix: RuntimeMatrix | None = None
+        self._matrix_names: tuple[RuntimeName, ...] = ()
+        #: `mkdocs serve`: pages are drawn on the primary runtimes first, the others run here, in
+        #: a pool kept from one build to the next, and the pages are drawn again when they end.
+        self._serving = False
+        self._background: TracePool | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self._serving = command == "serve"
+
+    def on_shutdown(self) -> None:
+        if self._background is not None:
+            self._background.close()
+            self._background = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
         if not self.config.enabled:
@@ -128,11 +145,10 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         if self._pool is None:
             return
         elapsed = time.perf_counter() - self._started
-        total, cached = self._pool.submitted, self._pool.cached
-        log.info(
-            f"{total} snippets: {total - cached} traced, {cached} from the cache, "
-            f"in {elapsed:.1f} s"
-        )
+        if self._judge is not None:
+            self._refresh_when_done(self._judge.pending())
+        if self._judge is not None:
+            log.info(f"{self._judge.summary()}, in {elapsed:.1f} s")
         self._end_build()
 
     def on_build_error(self, error: Exception) -> None:
@@ -145,7 +161,34 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         if snippets.is_dir():
             server.watch(str(snippets))
         server.watch(str(_TRACERS_FOLDER))
+        refresh = self._refresh_folder()
+        refresh.mkdir(parents=True, exist_ok=True)
+        server.watch(str(refresh))
         return server
+
+    def _refresh_folder(self) -> Path:
+        """Written to when the background runs of a served build end: `mkdocs serve` watches it,
+        builds again (from the cache now) and reloads the page."""
+        return self._project / self.config.cache_dir / "serve-refresh"
+
+    def _refresh_when_done(self, pending: list[Future[tuple[Trace, ...]]]) -> None:
+        if not pending:
+            return
+        left = [len(pending)]
+        lock = threading.Lock()
+        marker = self._refresh_folder() / "done"
+
+        def one_done(_: Future[tuple[Trace, ...]]) -> None:
+            with lock:
+                left[0] -= 1
+                if left[0] != 0:
+                    return
+            log.info(f"looplens: {len(pending)} runs on the other runtimes done: drawing again")
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"{time.time()}\n", encoding="utf-8")
+
+        for future in pending:
+            future.add_done_callback(one_done)
 
     def _start_build(self) -> None:
         # Every build starts afresh (mkdocs serve rebuilds in this process): only the cache
@@ -166,15 +209,17 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         self._pages = PageSnippets([self._project / self.config.snippets_dir, self._project])
 
     def _find_runtimes(self) -> RuntimeMatrix:
-        # Once per process: `mkdocs serve` calls on_config at every rebuild, and the machine's
-        # runtimes do not change while it serves.
-        if self._matrix is None:
-            matrix = find_runtimes(runtime_names(self.config))
+        # Once per set of names: `mkdocs serve` calls on_config at every rebuild (MkDocs keeps
+        # the plugin's instance, even for another config in the same process), and the
+        # machine's runtimes do not change while it serves.
+        names = runtime_names(self.config)
+        if self._matrix is None or self._matrix_names != names:
+            matrix = find_runtimes(names)
             message = matrix_report(matrix)
             if matrix.missing and self.config.require_runtimes:
                 raise PluginError(f"looplens: {message} (require_runtimes is on)")
             log.info(message)
-            self._matrix = matrix
+            self._matrix, self._matrix_names = matrix, names
         return self._matrix
 
     def _end_build(self) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from looplens.checks.across import judge_across
+from looplens.checks.across import failure_messages, judge_across
 from looplens.fences.collect import collect_snippets
 from looplens.fences.scan import TRACE_CLASS, iter_fences
 from looplens.limits import DEFAULT_TIMEOUT_S
@@ -128,11 +128,7 @@ class TracedSnippetItem(_CheckItem):
             (runtime, trace_runs(snippet, DEFAULT_LIMITS, runs_for(snippet, 1), runtime=runtime))
             for runtime in runtimes
         ]
-        failures = [
-            f"{snippet.where} on {judged.runtime.name.title}: {judged.judgement.verdict.message()}"
-            for judged in judge_across(snippet, runs)
-            if judged.judgement.verdict is not None
-        ]
+        failures = failure_messages(snippet, judge_across(snippet, runs))
         if failures:
             raise SnippetCheckError("\n\n".join(failures))
 

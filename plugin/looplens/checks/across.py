@@ -15,6 +15,7 @@ from looplens.checks.expectation import Verdict
 from looplens.checks.judge import Judgement, judge
 from looplens.checks.runtimes import RuntimeDifference, declared, differences, undeclared
 from looplens.margins import DEFAULT_MIN_MARGIN_MS
+from looplens.runtimes.report import releases
 from looplens.runtimes.runtime import Runtime
 from looplens.snippet import Snippet
 from looplens.trace import Trace
@@ -41,9 +42,14 @@ def judge_across(
     shown = [(runtime, judgement.shown) for runtime, judgement in judged]
     found = differences(snippet, shown)
     results = []
+    primary, primary_judgement = judged[0]
     for (runtime, judgement), difference in zip(judged, found, strict=True):
-        primary = judged[0][0]
-        if difference is not None and not declared(snippet, primary, runtime):
+        # Compared with a run that is itself wrong, a difference says nothing more.
+        if (
+            difference is not None
+            and primary_judgement.verdict is None
+            and not declared(snippet, primary, runtime)
+        ):
             judgement = _failed(judgement, undeclared(snippet, primary, runtime, difference))
         results.append(RuntimeJudgement(runtime, judgement, difference))
     return tuple(results)
@@ -54,3 +60,31 @@ def _failed(judgement: Judgement, reason: str) -> Judgement:
     reasons = (*(verdict.reasons if verdict else ()), reason)
     output = verdict.output if verdict else None
     return dataclasses.replace(judgement, verdict=Verdict(reasons, output))
+
+
+def failure_messages(snippet: Snippet, judged: Sequence[RuntimeJudgement]) -> list[str]:
+    """What the build says about a snippet's failures: where every runtime failed (a wrong
+    expectation, a race), the primary runtime's message once, naming the others; else a message
+    for each runtime that failed, naming it."""
+    failed = [result for result in judged if result.judgement.verdict is not None]
+    if not failed:
+        return []
+    if len(failed) == len(judged):
+        first, *others = failed
+        assert first.judgement.verdict is not None
+        message = f"{snippet.where}: {first.judgement.verdict.message()}"
+        if others and any(_message(other) != _message(first) for other in others):
+            named = releases(first.runtime.name.kind, (other.runtime.name for other in others))
+            message += (
+                f"\nIt fails on {named} too: `looplens trace FILE --runtime "
+                f"{others[0].runtime.name}` shows that run"
+            )
+        return [message]
+    return [
+        f"{snippet.where} on {result.runtime.name.title}: {_message(result)}" for result in failed
+    ]
+
+
+def _message(result: RuntimeJudgement) -> str:
+    verdict = result.judgement.verdict
+    return verdict.message() if verdict is not None else ""

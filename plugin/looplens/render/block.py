@@ -53,6 +53,7 @@ def render_traced(
             glossary_url=glossary_url,
             share_url=share_url,
             same_on=same_on if len(traced.runs) > 1 else "",
+            pending=releases(primary.runtime.name.kind, (r.name for r in traced.pending)),
         )
     snippet = traced.snippet
     varies = any(_varies(snippet, run.trace, run.schedules) for run in traced.runs)
@@ -68,7 +69,7 @@ def render_traced(
     parts = [
         _opening(snippet, traced.trace, varies, glossary_url),
         code_html,
-        _tab_set(f"__tabbed_looplens_{snippet.id}_runtimes", tabs, outer=True),
+        _tab_set(f"__tabbed_looplens_{snippet.id}_runtimes", tabs, kind="looplens-runtimes"),
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
@@ -86,8 +87,7 @@ def _groups(traced: TracedSnippet) -> list[list[RuntimeRun]]:
                 if compared(traced.snippet)
                 and group[0].verdict is None
                 and run.verdict is None
-                and difference((group[0].runtime, group[0].trace), (run.runtime, run.trace))
-                is None
+                and difference((group[0].runtime, group[0].trace), (run.runtime, run.trace)) is None
             ),
             None,
         )
@@ -125,6 +125,7 @@ def _runtime_run(
         _tab_set(
             f"__tabbed_looplens_{snippet.id}{suffix}",
             _run_tabs(snippet, run.trace, code_html, differs),
+            excluded=False,
         ),
         _caption(
             snippet,
@@ -179,22 +180,25 @@ def render_snippet(
     glossary_url: str | None = None,
     share_url: str | None = None,
     same_on: str = "",
+    pending: str = "",
 ) -> str:
     """The block of one run; `same_on` names the runtimes that printed the same ("Node 20, 22,
-    24"), when there are several."""
+    24"), when there are several, and `pending` those still running (`mkdocs serve`)."""
     parts = [
         _opening(snippet, trace, _varies(snippet, trace, schedules), glossary_url),
         code_html,
         _verdict_admonition(snippet, verdict) if verdict else "",
         render_orderings(orderings) if orderings else "",
         _tab_set(f"__tabbed_looplens_{snippet.id}", _run_tabs(snippet, trace, code_html)),
-        _caption(snippet, trace, share_url, schedules, same_on=same_on),
+        _caption(snippet, trace, share_url, schedules, same_on=same_on, pending=pending),
         "</div>",
     ]
     return "\n".join(part for part in parts if part)
 
 
-def _tab_set(name: str, tabs: list[tuple[str, str]], *, outer: bool = False) -> str:
+def _tab_set(
+    name: str, tabs: list[tuple[str, str]], *, excluded: bool = True, kind: str = ""
+) -> str:
     # Material opens the tab named in the URL hash only for inputs named "__tabbed_…".
     checked = ' checked="checked"'
     inputs = "".join(
@@ -206,24 +210,20 @@ def _tab_set(name: str, tabs: list[tuple[str, str]], *, outer: bool = False) -> 
         for index, (title, _) in enumerate(tabs, start=1)
     )
     blocks = "\n".join(f'<div class="tabbed-block">\n{body}\n</div>' for _, body in tabs)
-    if outer:
-        # One tab per runtime, each holding a run's own tab set (excluded from search there).
-        return (
-            f'<div class="tabbed-set tabbed-alternate looplens-runtimes" '
-            f'data-tabs="{name}:{len(tabs)}">{inputs}'
-            f'<div class="tabbed-labels">{labels}</div>\n'
-            f'<div class="tabbed-content">\n{blocks}\n</div>\n</div>'
-        )
-    return (
-        # Out of the search index: the run repeats the code and the output, and a diagram's source
-        # is no text to search; the code block above stays searchable. The mark sits on a
-        # <section>, not on the tab set: Material's search parser compares elements by tag, so the
-        # first nested </div> would end a <div>'s exclusion.
-        '<section class="looplens-run" data-search-exclude>'
-        f'<div class="tabbed-set tabbed-alternate" data-tabs="{name}:{len(tabs)}">{inputs}'
+    tab_set = (
+        f'<div class="tabbed-set tabbed-alternate{f" {kind}" if kind else ""}" '
+        f'data-tabs="{name}:{len(tabs)}">{inputs}'
         f'<div class="tabbed-labels">{labels}</div>\n'
-        f'<div class="tabbed-content">\n{blocks}\n</div>\n</div></section>'
+        f'<div class="tabbed-content">\n{blocks}\n</div>\n</div>'
     )
+    if not excluded:
+        return tab_set  # inside a tab set that is
+    # Out of the search index: the run repeats the code and the output, and a diagram's source
+    # is no text to search; the code block above stays searchable. The mark sits on a
+    # <section>, not on the tab set: Material's search parser compares elements by tag, so the
+    # first nested </div> would end a <div>'s exclusion (and so would a nested </section>: a
+    # runtime's tab set inside the runtimes' is not marked again).
+    return f'<section class="looplens-run" data-search-exclude>{tab_set}</section>'
 
 
 def _verdict_admonition(snippet: Snippet, verdict: Verdict) -> str:
@@ -271,7 +271,10 @@ def _caption(
     same_on: str = "",
     anchor: bool = True,
     differs_from: str = "",
+    pending: str = "",
 ) -> str:
+    """What ran it, how it ended and what proves its order; `same_on`, `differs_from` and
+    `pending` name runtimes as a reader reads them ("Node 20, 22")."""
     status = f"exit code {trace.exit_code}"
     truncated = " · trace truncated" if trace.truncated else ""
     measured = (
@@ -279,6 +282,42 @@ def _caption(
         if snippet.measured
         else ""
     )
+    share = (
+        f' · <a class="looplens-share" href="{escape(share_url, quote=True)}" '
+        'title="This run on a page of its own, to share">share</a>'
+        if share_url
+        else ""
+    )
+    permalink = (
+        f' · <a class="looplens-permalink" href="#{snippet.id}" '
+        f'title="Link to this run">#{snippet.id}</a>'
+        if anchor
+        else ""
+    )
+    return (
+        # Out of the search index: nothing to search for in it, and the number of orders seen
+        # changes from build to build.
+        '<p class="looplens-caption" data-search-exclude>'
+        f"Traced at build time with {escape(trace.runtime)}"
+        f"{_runtime_notes(same_on, differs_from, pending)} · {status}{truncated}{measured}"
+        f"{_order_notes(snippet, trace, schedules)}{permalink}{share}</p>"
+    )
+
+
+def _runtime_notes(same_on: str, differs_from: str, pending: str) -> str:
+    notes = []
+    if same_on:
+        notes.append(f"same on {escape(same_on)}")
+    if differs_from:
+        notes.append(f"prints otherwise than {escape(differs_from)}: the marked lines")
+    if pending:
+        notes.append(
+            f"still being proven on {escape(pending)}: this page reloads when that is done"
+        )
+    return "".join(f" · {note}" for note in notes)
+
+
+def _order_notes(snippet: Snippet, trace: Trace, schedules: int) -> str:
     order = " · one of several possible orderings" if snippet.nondeterministic else _proof(trace)
     if threads_interleave(trace):
         order += (
@@ -295,29 +334,4 @@ def _caption(
             " · turns as this run counted them: a timer or a thread came due close to a pass "
             "of the loop, so another run may count one pass more or fewer (the order stays)"
         )
-    share = (
-        f' · <a class="looplens-share" href="{escape(share_url, quote=True)}" '
-        'title="This run on a page of its own, to share">share</a>'
-        if share_url
-        else ""
-    )
-    return (
-        # Out of the search index: nothing to search for in it, and the number of orders seen
-        # changes from build to build.
-        '<p class="looplens-caption" data-search-exclude>'
-        f"Traced at build time with {escape(trace.runtime)}"
-        + (f" · same on {escape(same_on)}" if same_on else "")
-        + (
-            f" · prints otherwise than {escape(differs_from)}: the marked lines"
-            if differs_from
-            else ""
-        )
-        + f" · {status}{truncated}{measured}{order}"
-        + (
-            f' · <a class="looplens-permalink" href="#{snippet.id}" '
-            f'title="Link to this run">#{snippet.id}</a>'
-            if anchor
-            else ""
-        )
-        + f"{share}</p>"
-    )
+    return order

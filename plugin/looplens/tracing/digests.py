@@ -55,7 +55,7 @@ TRACER_FOLDERS = {
     "javascript": ("tracers/node", "tracing/node"),
     "python": ("tracers/python", "tracing/python"),
 }
-SHARED_TRACER_FOLDERS = ("tracing", "sandbox")
+SHARED_TRACER_FOLDERS = ("tracing", "sandbox", "runtimes")
 #: The package's shared values that the tracers build on (tests/test_cache.py checks that the
 #: folders and these cover every module a tracer imports).
 SHARED_TRACER_MODULES = (

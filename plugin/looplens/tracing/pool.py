@@ -61,6 +61,7 @@ class TracePool:
         # block is named by the content it was drawn from, never by the inputs alone.
         self._contents: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._cached_digests: set[str] = set()
         self.cached = 0
         self.finished = 0
         #: Called from worker threads after each job that really ran: (finished, to run).
@@ -88,6 +89,7 @@ class TracePool:
             cached = self._from_cache(digest, runs)
             if cached is not None:
                 self.cached += 1
+                self._cached_digests.add(digest)
                 self._contents[digest] = cached[1]
                 self._futures[digest] = Future()
                 self._futures[digest].set_result(cached[0])
@@ -154,6 +156,24 @@ class TracePool:
     @property
     def submitted(self) -> int:
         return len(self._futures)
+
+    def came_from_cache(self, snippet: Snippet, runtime: Runtime | None = None) -> bool:
+        """Whether the runs of a snippet on `runtime` were read from the cache, not run."""
+        return self.digest(snippet, runtime, runs_for(snippet, self._runs)) in self._cached_digests
+
+    def start_build(self) -> None:
+        """A pool kept from one build to the next (`mkdocs serve`'s background runs): the code
+        may have changed since, so digests are computed again, and a run that failed runs again
+        if asked."""
+        reread_tracers()
+        self._digests.clear()
+        failed = [
+            digest
+            for digest, future in self._futures.items()
+            if future.done() and (future.cancelled() or future.exception() is not None)
+        ]
+        for digest in failed:
+            del self._futures[digest]
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
