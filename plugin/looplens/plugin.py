@@ -183,7 +183,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
                 left[0] -= 1
                 if left[0] != 0:
                     return
-            log.info(f"looplens: {len(pending)} runs on the other runtimes done: drawing again")
+            log.info(f"{len(pending)} runs on the other runtimes done: drawing the pages again")
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.write_text(f"{time.time()}\n", encoding="utf-8")
 
@@ -204,7 +204,20 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             log.info,
         )
         self._pool.on_progress = ProgressLog(log.info).report
-        self._judge = BuildJudge(self._pool, log.warning, self.config.min_margin_ms, self._matrix)
+        if self._serving and self._background is None:
+            self._background = TracePool(
+                self.config.concurrency,
+                site_limits(self.config),
+                cache,
+                self.config.runs,
+                self.config.min_margin_ms,
+                log.info,
+            )
+        if self._background is not None:
+            self._background.start_build()
+        self._judge = BuildJudge(
+            self._pool, log.warning, self.config.min_margin_ms, self._matrix, self._background
+        )
         self._renderer.use_cache(cache)
         self._pages = PageSnippets([self._project / self.config.snippets_dir, self._project])
 

@@ -1,11 +1,14 @@
 """The CPython versions on this machine: the one running looplens, pyenv's, and those on PATH.
 
-Each is asked once per build for its exact version and the folders of its installation (what a
-sandboxed run must read), with one short process start.
+Each is asked once for its exact version and the folders of its installation (what a sandboxed
+run must read), with one short process start; the answer is kept on disk by the interpreter's
+path, size and modification time, so that a warm build starts no interpreter (an upgraded one
+is a new file, and is asked again).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -13,8 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
+from typing import Any
 
+from looplens.runtimes.node import runtimes_folder
 from looplens.runtimes.runtime import Runtime, RuntimeName, release_key
 
 #: Printed by each candidate interpreter: its version and its installation's folders.
@@ -27,6 +34,8 @@ if isinstance(library, str):
     folders.append(library)
 print(json.dumps([platform.python_version(), list(dict.fromkeys(folders))]))
 """
+#: The interpreters are asked side by side (matrix.find_runtimes): one writes the file at a time.
+_KEEPING = threading.Lock()
 _PYENV_VERSION = re.compile(r"(?P<release>3\.\d+)\.(?P<patch>\d+)")
 
 
@@ -71,15 +80,54 @@ def _candidates(release: str) -> list[Path]:
 @functools.cache
 def _probe(executable: str) -> Runtime | None:
     try:
-        result = subprocess.run(
-            [executable, "-I", "-c", _PROBE],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        version, folders = json.loads(result.stdout)
-    except (OSError, subprocess.SubprocessError, ValueError):
+        real = Path(executable).resolve()
+        status = real.stat()
+    except OSError:
         return None
+    key = f"{executable}\0{real}\0{status.st_size}\0{status.st_mtime_ns}"
+    answers = _kept_answers()
+    answer: Any = answers.get(key)
+    if answer is None:
+        try:
+            result = subprocess.run(
+                [executable, "-I", "-c", _PROBE],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+            )
+            answer = json.loads(result.stdout)
+        except (OSError, subprocess.SubprocessError, ValueError):
+            return None
+        _keep_answer(key, answer)
+    try:
+        version, folders = str(answer[0]), tuple(str(folder) for folder in answer[1])
+    except (IndexError, KeyError, TypeError):
+        return None  # a damaged answer: not trusted
     release = ".".join(str(part) for part in release_key(re.sub(r"[^0-9.].*", "", version))[:2])
-    return Runtime(RuntimeName("python", release), version, Path(executable), tuple(folders))
+    return Runtime(RuntimeName("python", release), version, Path(executable), folders)
+
+
+def _answers_file() -> Path:
+    return runtimes_folder() / "pythons.json"
+
+
+def _kept_answers() -> dict[str, object]:
+    try:
+        kept = json.loads(_answers_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _keep_answer(key: str, answer: object) -> None:
+    # Best effort: a folder it cannot write only means asking again next time. Written whole
+    # (a temporary file renamed over it), so two builds at once never leave half a file.
+    with _KEEPING, contextlib.suppress(OSError):
+        answers = {**_kept_answers(), key: answer}
+        folder = _answers_file().parent
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".pythons-", suffix=".json")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            json.dump(answers, file)
+        Path(temporary).replace(_answers_file())

@@ -167,6 +167,10 @@ class TracePool:
         if asked."""
         reread_tracers()
         self._digests.clear()
+        # Runs done in an earlier build count, in this one, as kept ones.
+        self._cached_digests.update(
+            digest for digest, future in self._futures.items() if future.done()
+        )
         failed = [
             digest
             for digest, future in self._futures.items()
