@@ -346,6 +346,9 @@ def test_a_declared_difference_shows_each_release_and_marks_its_lines(tmp_path: 
     assert labels == ["Node 22, 24", "Node 20 · differs"]
     differing = [row.select("td")[1].get_text() for row in block.select("tr.looplens-differs")]
     assert differing == ["undefined"]
+    # Said in words as well as by colour: a screen reader reads it with the line's number.
+    hidden = block.select("tr.looplens-differs .looplens-visually-hidden")
+    assert [words.get_text() for words in hidden] == [", differs from Node 24"]
     captions = [caption.get_text(" ", strip=True) for caption in block.select(".looplens-caption")]
     assert "same on Node 22, 24" in captions[0]
     assert "prints otherwise than Node 24: the marked lines" in captions[1]

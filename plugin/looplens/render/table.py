@@ -99,14 +99,12 @@ def _row(
     row = "".join(f"<td>{cell}</td>" for cell in cells)
     if differs is None or index not in differs.lines:
         return f"<tr>{row}</tr>"
-    # Marked in words too (the number cell), not by colour alone.
+    # Marked in words too (read out with the number, shown as a sign), not by colour alone.
     note = f"differs from {differs.primary}"
-    return (
-        f'<tr class="looplens-differs" title="{text(note)}">'
-        + row.replace(
-            f"<td>{index + 1}</td>",
-            f'<td>{index + 1}<span class="looplens-differs-mark"> · {text(note)}</span></td>',
-            1,
-        )
-        + "</tr>"
+    mark = (
+        f'<span class="looplens-differs-mark" aria-hidden="true">≠</span>'
+        f'<span class="looplens-visually-hidden">, {text(note)}</span>'
     )
+    numbered = row.replace(f"<td>{index + 1}</td>", f"<td>{index + 1}{mark}</td>", 1)
+    return f'<tr class="looplens-differs" title="{text(note)}">{numbered}</tr>'
+
