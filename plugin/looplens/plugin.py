@@ -4,10 +4,8 @@ to MkDocs' hooks, and nothing more."""
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,8 +32,8 @@ from looplens.site.assets import asset_files, link_assets
 from looplens.site.ids import ids_also_headings, reject_clashing_ids
 from looplens.site.links import SHARE_META_KEY, page_links
 from looplens.site.pages import heading_ids, page_path, shared_id
+from looplens.site.serve_refresh import refresh_folder, refresh_when_done
 from looplens.snippet import Snippet
-from looplens.trace import Trace
 from looplens.tracing.pool import TracePool
 from looplens.tracing.progress import ProgressLog
 
@@ -146,7 +144,7 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return
         elapsed = time.perf_counter() - self._started
         if self._judge is not None:
-            self._refresh_when_done(self._judge.pending())
+            refresh_when_done(self._refresh_folder(), self._judge.pending(), log.info)
         if self._judge is not None:
             log.info(f"{self._judge.summary()}, in {elapsed:.1f} s")
         self._end_build()
@@ -166,53 +164,15 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         server.watch(str(refresh))
         return server
 
-    def _refresh_folder(self) -> Path:
-        """Written to when the background runs of a served build end: `mkdocs serve` watches it,
-        builds again (from the cache now) and reloads the page."""
-        return self._project / self.config.cache_dir / "serve-refresh"
-
-    def _refresh_when_done(self, pending: list[Future[tuple[Trace, ...]]]) -> None:
-        if not pending:
-            return
-        left = [len(pending)]
-        lock = threading.Lock()
-        marker = self._refresh_folder() / "done"
-
-        def one_done(_: Future[tuple[Trace, ...]]) -> None:
-            with lock:
-                left[0] -= 1
-                if left[0] != 0:
-                    return
-            log.info(f"{len(pending)} runs on the other runtimes done: drawing the pages again")
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.write_text(f"{time.time()}\n", encoding="utf-8")
-
-        for future in pending:
-            future.add_done_callback(one_done)
-
     def _start_build(self) -> None:
         # Every build starts afresh (mkdocs serve rebuilds in this process): only the cache
         # on disk carries results from one build to the next.
         self._started = time.perf_counter()
         cache = TraceCache(self._project / self.config.cache_dir) if self.config.cache else None
-        self._pool = TracePool(
-            self.config.concurrency,
-            site_limits(self.config),
-            cache,
-            self.config.runs,
-            self.config.min_margin_ms,
-            log.info,
-        )
+        self._pool = self._new_pool(cache)
         self._pool.on_progress = ProgressLog(log.info).report
         if self._serving and self._background is None:
-            self._background = TracePool(
-                self.config.concurrency,
-                site_limits(self.config),
-                cache,
-                self.config.runs,
-                self.config.min_margin_ms,
-                log.info,
-            )
+            self._background = self._new_pool(cache)
         if self._background is not None:
             self._background.start_build()
         self._judge = BuildJudge(
@@ -220,6 +180,19 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         )
         self._renderer.use_cache(cache)
         self._pages = PageSnippets([self._project / self.config.snippets_dir, self._project])
+
+    def _refresh_folder(self) -> Path:
+        return refresh_folder(self._project / self.config.cache_dir)
+
+    def _new_pool(self, cache: TraceCache | None) -> TracePool:
+        return TracePool(
+            self.config.concurrency,
+            site_limits(self.config),
+            cache,
+            self.config.runs,
+            self.config.min_margin_ms,
+            log.info,
+        )
 
     def _find_runtimes(self) -> RuntimeMatrix:
         # Once per set of names: `mkdocs serve` calls on_config at every rebuild (MkDocs keeps

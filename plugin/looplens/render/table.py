@@ -107,4 +107,3 @@ def _row(
     )
     numbered = row.replace(f"<td>{index + 1}</td>", f"<td>{index + 1}{mark}</td>", 1)
     return f'<tr class="looplens-differs" title="{text(note)}">{numbered}</tr>'
-

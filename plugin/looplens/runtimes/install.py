@@ -16,7 +16,7 @@ from pathlib import Path
 
 from looplens.errors import LooplensError
 from looplens.runtimes.node import DISTRIBUTION, installed_nodes, runtimes_folder
-from looplens.runtimes.runtime import RuntimeName
+from looplens.runtimes.runtime import Runtime, RuntimeName
 
 #: The build of each Node release that `looplens runtimes install` installs.
 NODE_PINS = {"20": "20.18.0", "22": "22.20.0", "24": "24.19.0"}
@@ -25,13 +25,15 @@ NODE_PINS = {"20": "20.18.0", "22": "22.20.0", "24": "24.19.0"}
 def install_nodes(
     names: Iterable[RuntimeName], report: Callable[[str], None] = print
 ) -> list[RuntimeName]:
-    """Install each Node release of `names` not yet found; returns those it installed."""
-    have = {runtime.name for runtime in installed_nodes()}
+    """Install each Node release of `names` not yet found, or found beside the package at
+    another build than its pin (the pin moved); returns those it installed."""
+    have = {runtime.name: runtime for runtime in installed_nodes()}
     installed: list[RuntimeName] = []
     for name in names:
-        if name.kind != "node" or name in have:
-            continue
         pin = NODE_PINS.get(name.release)
+        found = have.get(name)
+        if name.kind != "node" or (found is not None and not _outdated(found, pin)):
+            continue
         if pin is None:
             known = ", ".join(f"node@{release}" for release in NODE_PINS)
             raise LooplensError(f"no pinned build of {name} to install (pinned: {known})")
@@ -40,6 +42,13 @@ def install_nodes(
         installed.append(name)
     installed_nodes.cache_clear()
     return installed
+
+
+def _outdated(found: Runtime, pin: str | None) -> bool:
+    # Only the releases installed beside the package follow the pins; the package's own
+    # dependency is pip's to keep.
+    beside = found.executable.is_relative_to(runtimes_folder())
+    return beside and pin is not None and found.version != pin
 
 
 def _pip_install_into(folder: Path, requirement: str) -> None:
