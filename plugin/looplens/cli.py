@@ -1,6 +1,6 @@
 """`looplens trace FILE`: trace one snippet file and print what really ran, and when;
 `looplens runtimes`: the runtimes found here; `looplens runtimes install`: install the Node
-releases that are missing.
+releases that are missing; `looplens install`: those and the Mermaid that draws the diagrams.
 
 Exit status: 0 when the snippet was traced (even if the snippet itself threw: that is content), 2
 with a one-line reason on stderr when it could not be traced (bad options, a missing file, a run
@@ -30,6 +30,7 @@ from looplens.render.table import render_text
 from looplens.runtimes.install import install_nodes
 from looplens.runtimes.matrix import DEFAULT_RUNTIMES, find_runtime, find_runtimes
 from looplens.runtimes.runtime import Runtime, RuntimeName
+from looplens.site.mermaid import install_mermaid
 from looplens.snippet import FILE_LANGUAGES
 from looplens.trace import Trace
 from looplens.tracing.run import trace_file
@@ -48,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     if arguments.command == "runtimes":
         return _runtimes(arguments)
+    if arguments.command == "install":
+        return _install()
     try:
         allow = tuple(name for name in arguments.allow.split(",") if name)
         unknown = [name for name in allow if name not in PERMISSIONS]
@@ -82,6 +85,21 @@ def _limits(arguments: argparse.Namespace) -> Limits:
             )
         values[setting.field] = value
     return limits_from(values)
+
+
+def _install() -> int:
+    """Everything a site needs besides the package: the Node releases and Mermaid."""
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    try:
+        install_nodes([RuntimeName.parse(name) for name in DEFAULT_RUNTIMES], report=say)
+        install_mermaid(report=say)
+    except LooplensError as error:
+        print(f"looplens: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _runtimes(arguments: argparse.Namespace) -> int:
@@ -170,6 +188,11 @@ def _parser() -> argparse.ArgumentParser:
         "--runtime",
         help="run on this runtime, e.g. node@20 or python@3.12 (`looplens runtimes` lists them; "
         "default: the newest Node, or the Python running looplens)",
+    )
+    commands.add_parser(
+        "install",
+        help="install what a site needs besides the package: the Node releases a site proves "
+        "on, and the Mermaid that draws its diagrams",
     )
     runtimes = commands.add_parser(
         "runtimes", help="list the runtimes found here, or install the missing Node releases"

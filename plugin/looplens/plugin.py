@@ -31,6 +31,7 @@ from looplens.runtimes.runtime import RuntimeName
 from looplens.site.assets import asset_files, link_assets
 from looplens.site.ids import ids_also_headings, reject_clashing_ids
 from looplens.site.links import SHARE_META_KEY, page_links
+from looplens.site.mermaid import MERMAID_VERSION, mermaid_file
 from looplens.site.pages import heading_ids, page_path, shared_id
 from looplens.site.serve_refresh import refresh_folder, refresh_when_done
 from looplens.snippet import Snippet
@@ -90,6 +91,11 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return files
         for asset in asset_files(config):
             files.append(asset)
+        if not mermaid_file().is_file():
+            log.warning(
+                f"Mermaid {MERMAID_VERSION} is not installed here, so the diagram tabs show "
+                "their source: run `looplens install`"
+            )
         self._start_build()
         assert self._judge is not None
         pages = []

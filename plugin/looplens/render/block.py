@@ -147,7 +147,12 @@ def _run_tabs(
         ("Output", render_table(trace, differs)),
         (
             "Sequence diagram",
-            f'<pre class="mermaid"><code>{text(render_mermaid(trace))}</code></pre>',
+            # Drawn in the browser when the tab is first opened (assets/looplens-diagram.js);
+            # until then, and without JavaScript, the source shows.
+            # A region reachable by keyboard: a wide diagram scrolls sideways.
+            '<div class="looplens-diagram" tabindex="0" role="region" '
+            'aria-label="Sequence diagram"><pre class="looplens-diagram-source"><code>'
+            f"{text(render_mermaid(trace))}</code></pre></div>",
         ),
         ("Step through", render_player(snippet.source, trace, code_html)),
     ]

@@ -18,30 +18,54 @@ class Differs:
     primary: str
 
 
-_TURN_HEADER = "Turn"
-#: A header's tooltip, where one word cannot say it all.
-_TITLES = {
-    _TURN_HEADER: ' title="The pass of the event loop it ran in, counted per thread: 0 is the main '
-    'script and the nextTicks and microtasks it leaves"'
-}
+@dataclass(frozen=True, slots=True)
+class Column:
+    #: The header as a reader reads it, and the word a phone shows beside a value.
+    header: str
+    #: The cell's class, `looplens-col-<name>`: its width and place (assets/looplens.css).
+    name: str
+    #: A tooltip, where one word cannot say it all.
+    title: str = ""
+
+
+INDEX = Column("#", "index")
+PRINTED = Column("Printed", "printed")
+STREAM = Column("Stream", "stream")
+QUEUE = Column("Queue", "queue")
+THREAD = Column("Thread", "thread")
+TURN = Column(
+    "Turn",
+    "turn",
+    "The pass of the event loop it ran in, counted per thread: 0 is the main script and the "
+    "nextTicks and microtasks it leaves",
+)
+SCHEDULED = Column("Scheduled by", "scheduled")
+TIME = Column("t", "time", "The logical time at which its callback was due")
 
 
 def render_table(trace: Trace, differs: Differs | None = None) -> str:
-    """An HTML table (Material styles plain tables) of the printed lines, in real order; the
-    lines of `differs` are marked as printed otherwise on the runtime it names."""
+    """An HTML table of the printed lines, in real order, that fits its column: narrow columns
+    for the short values, the printed text wrapping; on a phone each line a small card, its
+    text and queue side by side (assets/looplens.css). The lines of `differs` are marked as
+    printed otherwise on the runtime it names."""
     with_threads = any(line.thread != MAIN_THREAD for line in trace.lines)
-    headers = ["#", "Printed", "Stream", "Queue", _TURN_HEADER, "Scheduled by", "t"]
+    columns = [INDEX, PRINTED, STREAM, QUEUE, TURN, SCHEDULED, TIME]
     if with_threads:
-        headers.insert(4, "Thread")
-    head = "".join(f"<th{_TITLES.get(header, '')}>{header}</th>" for header in headers)
+        columns.insert(4, THREAD)
+    head = "".join(
+        f'<th scope="col" class="looplens-col-{column.name}"'
+        + (f' title="{text(column.title)}"' if column.title else "")
+        + f">{text(column.header)}</th>"
+        for column in columns
+    )
     rows = "".join(
-        _row(index, line, trace, with_threads, differs) for index, line in enumerate(trace.lines)
+        _row(index, line, trace, columns, differs) for index, line in enumerate(trace.lines)
     )
     if not trace.lines:
-        rows = f'<tr><td colspan="{len(headers)}"><em>The snippet printed nothing.</em></td></tr>'
-    # The class sits on a wrapper: Material styles (and makes scrollable) only class-less tables.
+        rows = f'<tr><td colspan="{len(columns)}"><em>The snippet printed nothing.</em></td></tr>'
+    # A class of its own: Material styles (and wraps in a sideways scroller) class-less tables.
     return (
-        '<div class="looplens-output"><table>'
+        '<div class="looplens-output"><table class="looplens-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
@@ -82,28 +106,41 @@ def format_time(t: float) -> str:
 
 
 def _row(
-    index: int, line: PrintedLine, trace: Trace, with_threads: bool, differs: Differs | None
+    index: int,
+    line: PrintedLine,
+    trace: Trace,
+    columns: list[Column],
+    differs: Differs | None,
 ) -> str:
     printed = text(line.text) if line.text else '<span class="looplens-empty">(empty line)</span>'
-    cells = [
-        f"{index + 1}",
-        f"<code>{printed}</code>",
-        f'<span class="looplens-stream looplens-stream--{line.stream}">{line.stream}</span>',
-        f'<span class="looplens-queue looplens-queue--{line.queue}">{line.queue}</span>',
-        str(line.turn),
-        text(scheduled_by(line, trace)),
-        format_time(line.t),
-    ]
-    if with_threads:
-        cells.insert(4, text(line.thread))
-    row = "".join(f"<td>{cell}</td>" for cell in cells)
-    if differs is None or index not in differs.lines:
-        return f"<tr>{row}</tr>"
-    # Marked in words too (read out with the number, shown as a sign), not by colour alone.
-    note = f"differs from {differs.primary}"
-    mark = (
-        f'<span class="looplens-differs-mark" aria-hidden="true">≠</span>'
-        f'<span class="looplens-visually-hidden">, {text(note)}</span>'
+    number = str(index + 1)
+    marked = differs is not None and index in differs.lines
+    note = f"differs from {differs.primary}" if differs is not None else ""
+    if marked:
+        # Marked in words too (read out with the number, shown as a sign), not by colour alone.
+        number += (
+            '<span class="looplens-differs-mark" aria-hidden="true">≠</span>'
+            f'<span class="looplens-visually-hidden">, {text(note)}</span>'
+        )
+    values = {
+        INDEX: number,
+        PRINTED: f"<code>{printed}</code>",
+        STREAM: _chip("stream", line.stream),
+        QUEUE: _chip("queue", line.queue),
+        THREAD: text(line.thread),
+        TURN: str(line.turn),
+        SCHEDULED: text(scheduled_by(line, trace)),
+        TIME: format_time(line.t),
+    }
+    row = "".join(
+        f'<td class="looplens-col-{column.name}" data-label="{text(column.header)}">'
+        f"{values[column]}</td>"
+        for column in columns
     )
-    numbered = row.replace(f"<td>{index + 1}</td>", f"<td>{index + 1}{mark}</td>", 1)
-    return f'<tr class="looplens-differs" title="{text(note)}">{numbered}</tr>'
+    if not marked:
+        return f"<tr>{row}</tr>"
+    return f'<tr class="looplens-differs" title="{text(note)}">{row}</tr>'
+
+
+def _chip(kind: str, value: str) -> str:
+    return f'<span class="looplens-{kind} looplens-{kind}--{value}">{value}</span>'

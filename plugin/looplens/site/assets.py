@@ -14,6 +14,7 @@ from mkdocs.structure.files import File
 
 from looplens import PACKAGE_FOLDER
 from looplens.queues import QUEUE_TABLE
+from looplens.site.mermaid import MERMAID_ASSET, mermaid_file
 
 #: Where the assets are served from, relative to the site's root.
 ASSETS_URI = "assets/looplens"
@@ -21,7 +22,7 @@ ASSETS_URI = "assets/looplens"
 STATIC_STYLESHEET = "looplens.css"
 #: In the order pages link them: the scripts run in that order, and the player and the question
 #: use what looplens-dom.js defines.
-SCRIPTS = ("looplens-dom.js", "looplens-player.js", "looplens-predict.js")
+SCRIPTS = ("looplens-dom.js", "looplens-player.js", "looplens-predict.js", "looplens-diagram.js")
 #: The stylesheet made from the queue table.
 QUEUE_STYLESHEET = "looplens-queues.css"
 
@@ -62,7 +63,13 @@ def asset_files(config: MkDocsConfig) -> list[File]:
         for name in (STATIC_STYLESHEET, *SCRIPTS)
     ]
     made = File.generated(config, asset_uri(QUEUE_STYLESHEET), content=queue_stylesheet())
-    return [*static, made]
+    files = [*static, made]
+    # Mermaid is served beside the diagram script, which loads it when a diagram is opened;
+    # without it (not fetched yet: `looplens install`) a diagram tab shows its source.
+    library = mermaid_file()
+    if library.is_file():
+        files.append(File.generated(config, asset_uri(MERMAID_ASSET), abs_src_path=str(library)))
+    return files
 
 
 def queue_stylesheet() -> str:
