@@ -296,6 +296,36 @@ def test_the_player_steps_forward_and_back_through_the_trace(site: str, browser:
     assert errors == []
 
 
+def test_the_player_keeps_the_focus_when_a_button_disables_itself(site: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(site + "player/")
+    block = page.locator('div.looplens[data-looplens-id="micro-vs-macro"]')
+    block.locator("label", has_text="Step through").click()
+    player = block.locator(".looplens-player")
+    position = player.locator(".looplens-player-position")
+    inside = "p => p.contains(document.activeElement)"
+    forward = player.locator(".looplens-player-forward")
+    forward.focus()
+    for _ in range(8):  # to the last step, with Enter on the focused button
+        page.keyboard.press("Enter")
+    assert position.text_content() == "step 9 / 9"
+    assert forward.is_disabled()
+    assert player.evaluate(inside), "the focus left the player at its end"
+    page.keyboard.press("ArrowLeft")
+    assert position.text_content() == "step 8 / 9", "the arrow keys stopped at the end"
+    back = player.locator(".looplens-player-back")
+    back.focus()
+    for _ in range(7):
+        page.keyboard.press("Enter")
+    assert position.text_content() == "step 1 / 9"
+    assert player.evaluate(inside), "the focus left the player at its start"
+    page.keyboard.press("ArrowRight")
+    assert position.text_content() == "step 2 / 9"
+    page.close()
+    assert errors == []
+
+
 def test_the_player_lists_timers_by_due_time(site: str, browser: Any) -> None:
     errors: list[str] = []
     page = new_page(browser, errors)
@@ -593,6 +623,10 @@ def _articles() -> list[str]:
     )
 
 
+def _collect_into(found: list[Any]) -> Any:
+    return lambda request: found.append(request)
+
+
 def test_an_article_loads_offline_without_mermaid_and_light(real_site: str, browser: Any) -> None:
     outside: list[str] = []
 
@@ -610,13 +644,11 @@ def test_an_article_loads_offline_without_mermaid_and_light(real_site: str, brow
         context.route("**/*", only_the_site)
         page = context.new_page()
         fetched: list[Any] = []
-        page.on("requestfinished", lambda request: fetched.append(request))
+        page.on("requestfinished", _collect_into(fetched))
         page.goto(real_site + article, wait_until="networkidle")
         urls = [request.url for request in fetched]
         assert not [url for url in urls if "mermaid" in url], f"{article} loaded Mermaid"
-        weights[article] = sum(
-            len(gzip.compress(request.response().body())) for request in fetched
-        )
+        weights[article] = sum(len(gzip.compress(request.response().body())) for request in fetched)
         context.close()
     assert {url.split("/")[2] for url in outside} <= {"api.github.com"}, outside
     heaviest = max(weights, key=weights.__getitem__)

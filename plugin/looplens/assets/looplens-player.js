@@ -67,7 +67,9 @@
     var panels = el("div", "looplens-player-panels");
     function panel(title) {
       var box = el("div", "looplens-player-panel");
-      box.appendChild(el("h4", "", title));
+      // A title, not a heading: the page's outline is the article's, and a player sits at any
+      // depth of it.
+      box.appendChild(el("p", "looplens-player-panel-title", title));
       var body = el("div", "");
       box.appendChild(body);
       panels.appendChild(box);
@@ -139,8 +141,16 @@
       });
       if (!printed.length) output.appendChild(el("span", "looplens-empty", "nothing printed yet"));
 
-      buttons.back.disabled = buttons.restart.disabled = frame === 0;
-      buttons.forward.disabled = frame === events.length - 1;
+      var atStart = frame === 0, atEnd = frame === events.length - 1;
+      // A button that disables itself under the reader's focus would drop it to the page, and
+      // the arrow keys with it: the player itself takes the focus first.
+      var focused = document.activeElement;
+      if ((atStart && (focused === buttons.back || focused === buttons.restart)) ||
+          (atEnd && focused === buttons.forward)) {
+        root.focus();
+      }
+      buttons.back.disabled = buttons.restart.disabled = atStart;
+      buttons.forward.disabled = atEnd;
       buttons.play.textContent = timer ? "❚❚" : "▶";
     }
 
