@@ -679,3 +679,30 @@ def test_every_output_table_fits_and_shows_its_queue(
     assert tables > 50
     assert sideways == [], f"{len(sideways)} of {tables} tables scroll sideways at {width} px"
     assert hidden_queue == [], f"{len(hidden_queue)} tables hide their Queue cell at {width} px"
+
+
+def test_opening_a_tab_of_one_block_leaves_the_others_as_they_were(
+    real_site: str, browser: Any
+) -> None:
+    # The site links Material's tabs (content.tabs.link): the runs' tab sets must not be.
+    page = browser.new_page()
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(real_site) else route.abort()
+        ),
+    )
+    page.goto(real_site + "node/async-operations/", wait_until="load")
+    blocks = page.locator("div.looplens")
+    assert blocks.count() > 2
+    blocks.nth(0).locator(".tabbed-labels label", has_text="Step through").first.click()
+    checked = """block => [...block.querySelectorAll('.tabbed-set > input')]
+        .findIndex(input => input.checked)"""
+    assert blocks.nth(0).evaluate(checked) == 2
+    assert [blocks.nth(n).evaluate(checked) for n in range(1, blocks.count())] == [0] * (
+        blocks.count() - 1
+    )
+    page.goto(real_site + "node/microtasks-vs-macrotasks/", wait_until="load")
+    others = page.locator("div.looplens")
+    assert [others.nth(n).evaluate(checked) for n in range(others.count())] == [0] * others.count()
+    page.close()

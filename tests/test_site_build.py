@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from material.plugins.search.plugin import Parser as SearchParser
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
@@ -60,6 +60,15 @@ console.log("not traced");
 """
 
 
+def shown_text(element: Tag) -> str:
+    """An element's text as a reader sees it: without the words only a screen reader gets, or
+    none does (a tab label's unlinking name)."""
+    copy = BeautifulSoup(str(element), "html.parser")
+    for hidden in copy.select(".looplens-visually-hidden"):
+        hidden.decompose()
+    return copy.get_text()
+
+
 def make_site(root: Path, *, enabled: bool = True, promise_queue: str = "microtask") -> Path:
     (root / "docs").mkdir(parents=True)
     (root / "mkdocs.yml").write_text(CONFIG.format(enabled=str(enabled).lower()))
@@ -108,7 +117,7 @@ def test_a_traced_fence_in_a_tab_becomes_code_table_and_diagram(tmp_path: Path) 
     assert [row[4] for row in rows] == ["0", "0", "0", "1"]
     assert rows[3][5] == "setTimeout, line 2"
     assert_out_of_search(page, code="setTimeout(", run_text="Timeout")
-    labels = [label.get_text() for label in block.select(".tabbed-labels label")]
+    labels = [shown_text(label) for label in block.select(".tabbed-labels label")]
     assert labels == ["Output", "Sequence diagram", "Step through"]
     diagram = block.select(".tabbed-block")[1].select_one("pre.looplens-diagram-source code")
     assert diagram is not None and diagram.get_text().startswith("sequenceDiagram")

@@ -210,8 +210,12 @@ def _tab_set(
         f'<input{checked if index == 1 else ""} id="{name}_{index}" name="{name}" type="radio" />'
         for index in range(1, len(tabs) + 1)
     )
+    # Material links tabs by their labels' text (content.tabs.link): choosing "Step through" on
+    # one block would switch every block of the site, and stay chosen on the next page. Each
+    # label ends in its set's name, which no one sees or hears, so that no two sets share one.
+    unlinked = f'<span class="looplens-visually-hidden" aria-hidden="true"> {name}</span>'
     labels = "".join(
-        f'<label for="{name}_{index}">{escape(title)}</label>'
+        f'<label for="{name}_{index}">{escape(title)}{unlinked}</label>'
         for index, (title, _) in enumerate(tabs, start=1)
     )
     blocks = "\n".join(f'<div class="tabbed-block">\n{body}\n</div>' for _, body in tabs)
