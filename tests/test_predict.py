@@ -15,7 +15,7 @@ from looplens.errors import SnippetError
 from looplens.fences.collect import collect_snippets
 from looplens.queues import QUEUES_BY_NAME
 from looplens.render.block import render_snippet
-from looplens.render.predict import predict_data, starting_order
+from looplens.render.predict import moves_to_answer, predict_data, starting_order
 from looplens.snippet import Snippet
 from looplens.trace import PrintedLine, Trace
 
@@ -50,6 +50,26 @@ def test_the_starting_order_is_a_shuffle_that_is_never_the_answer(snippet_id: st
         assert sorted(order) == list(range(len(texts)))
         assert [texts[index] for index in order] != texts
         assert starting_order(snippet_id, texts) == order, "the same id gives the same order"
+
+
+@pytest.mark.parametrize("count", range(2, 9))
+def test_no_question_starts_near_its_answer(count: int) -> None:
+    texts = [f"line {number}" for number in range(count)]
+    farthest = count * (count - 1) // 2  # every pair the wrong way round
+    for number in range(40):
+        order = starting_order(f"snippet-{number}", texts)
+        assert moves_to_answer(texts, order) >= max(1, -(-farthest // 2))
+    # The question that started one move from its answer (three lines, two adjacent swapped).
+    three = ["sync", "microtask", "timeout"]
+    assert moves_to_answer(three, starting_order("three-ways", three)) >= 2
+
+
+def test_moves_count_a_repeated_line_as_its_twin() -> None:
+    # Twins swapped are the same lines: no move; "b a a" for "a a b" is two.
+    assert moves_to_answer(["a", "b", "a"], [2, 1, 0]) == 0
+    assert moves_to_answer(["a", "a", "b"], [2, 0, 1]) == 2
+    assert moves_to_answer(["a", "b", "c"], [2, 1, 0]) == 3
+    assert moves_to_answer(["a", "b", "c"], [0, 1, 2]) == 0
 
 
 def test_the_starting_order_depends_on_the_id() -> None:

@@ -18,19 +18,48 @@ from looplens.render.table import scheduled_by
 from looplens.snippet import Snippet
 from looplens.trace import Trace
 
+#: Seeds tried before the reversed answer is taken (a seed far enough is found in a few).
+_SEEDS = 64
+
 
 def starting_order(snippet_id: str, texts: list[str]) -> list[int]:
     """Indices of the lines in the order the question shows them: a shuffle seeded by the id,
-    never one that already reads as the real output."""
-    order = sorted(
-        range(len(texts)),
-        key=lambda index: hashlib.sha256(f"{snippet_id}\0{index}".encode()).hexdigest(),
+    at least half as far from the real output as a question can be (in moves of one line by one
+    place, the question's only move), so that no question starts one move from its answer."""
+    indices = list(range(len(texts)))
+    farthest = moves_to_answer(texts, indices[::-1])
+    wanted = max(1, -(-farthest // 2))
+    for seed in range(_SEEDS):
+        order = sorted(
+            indices,
+            key=lambda index: hashlib.sha256(f"{snippet_id}\0{seed}\0{index}".encode()).hexdigest(),
+        )
+        if moves_to_answer(texts, order) >= wanted:
+            return order
+    return indices[::-1]
+
+
+def moves_to_answer(texts: list[str], order: list[int]) -> int:
+    """How many moves of one line by one place turn `order` into the real output: the
+    inversions of the shown lines against it, a repeated line counted as its nearest twin (the
+    k-th "a" shown answers for the k-th "a" printed)."""
+    seen: dict[str, int] = {}
+    places: dict[tuple[str, int], int] = {}
+    for place, line in enumerate(texts):
+        places[line, seen.get(line, 0)] = place
+        seen[line] = seen.get(line, 0) + 1
+    shown: dict[str, int] = {}
+    targets = []
+    for index in order:
+        line = texts[index]
+        targets.append(places[line, shown.get(line, 0)])
+        shown[line] = shown.get(line, 0) + 1
+    return sum(
+        1
+        for left in range(len(targets))
+        for right in range(left + 1, len(targets))
+        if targets[left] > targets[right]
     )
-    if [texts[index] for index in order] == texts:
-        # Turning a sequence by one place leaves it unchanged only when all its items are equal,
-        # which check_predictable rules out.
-        order = order[1:] + order[:1]
-    return order
 
 
 def predict_data(snippet: Snippet, trace: Trace, glossary_url: str | None) -> dict[str, Any]:
