@@ -47,3 +47,23 @@ def test_trace_json_round_trips() -> None:
 def test_an_unknown_trace_version_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported trace version 99"):
         Trace.from_dict({"version": 99})
+
+
+def test_a_diagram_says_repeated_steps_once_and_reaches_the_output(tmp_path: Path) -> None:
+    from looplens.tracing.node.tracer import trace_javascript
+
+    snippet = tmp_path / "chain.js"
+    # 30 timers, each setting the next: the same three steps (turn, run, queue) 30 times, and
+    # only then a line printed.
+    snippet.write_text(
+        "let left = 30;\n"
+        "function next() {\n"
+        "  if (--left > 0) setTimeout(next, 1);\n"
+        '  else console.log("done");\n'
+        "}\n"
+        "setTimeout(next, 1);\n"
+    )
+    diagram = render_mermaid(trace_javascript(snippet))
+    assert "more times (turns" in diagram
+    assert "stack->>console: done" in diagram, "the diagram reaches the printed line"
+    assert len(diagram.splitlines()) < 30

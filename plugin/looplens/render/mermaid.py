@@ -5,6 +5,10 @@ callback entering a queue is an arrow from the stack that scheduled it to that q
 starting is an arrow from its queue back to the stack; a printed line is an arrow to the console.
 A note marks each step of the logical clock, and a note across the whole diagram each new turn of
 the main thread's loop (turn 0, the main script's, is where the diagram starts).
+
+A run that does the same few steps over and over (a server accepting connection after
+connection, a loop of timers) shows them once, then a note saying how many times more, and goes
+on: the diagram reaches what the run printed instead of filling its length with copies.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from looplens.render.html_text import visible
 from looplens.trace import MAIN_THREAD, Callback, Event, Trace
 
 MAX_MESSAGES = 80
+#: A block of at most this many steps, seen at least MIN_REPEATS times in a row, is summarised.
+MAX_REPEATED_BLOCK = 6
+MIN_REPEATS = 3
 
 _UNSAFE = re.compile(r"[#;<>&%]")
 _ENTITIES = {"#": "#35;", ";": "#59;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "%": "#37;"}
@@ -27,7 +34,7 @@ def render_mermaid(trace: Trace) -> str:
     """Mermaid source for the run; long runs end with a note saying how much was left out."""
     callbacks = {callback.id: callback for callback in trace.callbacks}
     events = [event for event in trace.events if event.callback in callbacks]
-    messages = list(_messages(trace, callbacks, events))
+    messages = _summarised(list(_messages(trace, callbacks, events)))
     shown = messages[:MAX_MESSAGES]
     if len(messages) > MAX_MESSAGES:
         left_out = len(messages) - MAX_MESSAGES
@@ -85,6 +92,52 @@ def _messages(
             if printed.stream == "stderr":
                 text = f"stderr: {text}"
             yield _Message(f"    {stack}->>console: {_escape(text)}", (stack, "console"))
+
+
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _summarised(messages: list[_Message]) -> list[_Message]:
+    """The messages with each run of a repeated block (the same steps, their turn and time
+    aside) kept once and the rest said in a note."""
+    shapes = [_DIGITS.sub("#", message.text) for message in messages]
+    kept: list[_Message] = []
+    index = 0
+    while index < len(messages):
+        best: tuple[int, int] | None = None  # (repeats, block length)
+        for length in range(1, MAX_REPEATED_BLOCK + 1):
+            block = shapes[index : index + length]
+            if len(block) < length:
+                break
+            repeats = 1
+            while shapes[index + repeats * length : index + (repeats + 1) * length] == block:
+                repeats += 1
+            if repeats >= MIN_REPEATS and (best is None or repeats * length > best[0] * best[1]):
+                best = (repeats, length)
+        if best is None:
+            kept.append(messages[index])
+            index += 1
+            continue
+        repeats, length = best
+        kept.extend(messages[index : index + length])
+        skipped = messages[index + length : index + repeats * length]
+        kept.append(_repeated_note(length, repeats - 1, skipped))
+        index += repeats * length
+    return kept
+
+
+def _repeated_note(length: int, times: int, skipped: list[_Message]) -> _Message:
+    turns = [int(found[1]) for m in skipped if (found := re.search(r": turn (\d+)", m.text))]
+    clocks = [found[1] for m in skipped if (found := re.search(r": t = (\S+) ms", m.text))]
+    where = []
+    if turns:
+        where.append(f"turns {turns[0]} to {turns[-1]}")
+    if clocks:
+        where.append(f"t = {clocks[0]} to {clocks[-1]} ms")
+    steps = "step" if length == 1 else f"{length} steps"
+    text = f"… the {steps} above, {times} more times" + (f" ({', '.join(where)})" if where else "")
+    main = _stack(MAIN_THREAD)
+    return _Message(f"    Note over {main},console: {_escape(text)}", (main, "console"))
 
 
 def _participants(trace: Trace) -> list[tuple[str, str]]:
