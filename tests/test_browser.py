@@ -437,6 +437,10 @@ def test_no_page_of_the_site_logs_an_error(real_site: str, browser: Any) -> None
     page.wait_for_url(real_site + pages[0])
     assert page.evaluate("window.looplensSamePage"), "Material's instant navigation was not used"
     page.locator(".looplens-player-bar").first.wait_for(state="attached")
+    # and its diagrams are drawn when their tab opens, Mermaid loaded from the site itself
+    first = page.locator("div.looplens").first
+    first.locator(".tabbed-labels label", has_text="Sequence diagram").first.click()
+    first.locator(".looplens-diagram-drawn svg").first.wait_for(state="visible", timeout=15_000)
     # and so do the questions of predict-the-output snippets
     page.locator('a.md-nav__link[href$="node/async-await-puzzles/"]').first.click()
     page.wait_for_url(real_site + "node/async-await-puzzles/")

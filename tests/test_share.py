@@ -13,7 +13,7 @@ from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 from mkdocs.utils.meta import get_data
 
-from looplens.site.share import DESCRIPTION_LIMIT, share_pages
+from looplens.site.share import DESCRIPTION_LIMIT, article_description, share_pages
 
 PROJECT = Path(__file__).parent.parent
 
@@ -271,3 +271,19 @@ def test_with_tracing_off_there_are_no_share_pages_and_links_to_snippets_hold(
         (tmp_path / "site" / "node" / "timers" / "index.html").read_text(), "html.parser"
     )
     assert article.select_one("#first") is not None
+
+
+def test_an_article_describes_itself_in_its_previews(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_logged(make_site(tmp_path), caplog)
+    page = BeautifulSoup(
+        (tmp_path / "site" / "node" / "timers" / "index.html").read_text(), "html.parser"
+    )
+    meta = {
+        str(tag.get("property") or tag.get("name")): str(tag["content"])
+        for tag in page.select("meta[content]")
+    }
+    introduction = article_description(ARTICLE)
+    assert introduction and introduction in ARTICLE.replace("`", "")
+    assert meta["og:description"] == meta["description"] == introduction

@@ -34,6 +34,7 @@ from looplens.site.links import SHARE_META_KEY, page_links
 from looplens.site.mermaid import MERMAID_VERSION, mermaid_file
 from looplens.site.pages import heading_ids, page_path, shared_id
 from looplens.site.serve_refresh import refresh_folder, refresh_when_done
+from looplens.site.share import article_description
 from looplens.snippet import Snippet
 from looplens.tracing.pool import TracePool
 from looplens.tracing.progress import ProgressLog
@@ -119,6 +120,9 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
             return markdown
         path = page_path(config.docs_dir, self._project, page.file.src_uri)
         shared = page.meta.get(SHARE_META_KEY) is not None  # the front matter is read by now
+        if "description" not in page.meta and (description := article_description(markdown)):
+            # Its own words in a link's preview, not the site's description on every page.
+            page.meta["description"] = description
         traced = {
             snippet.id: _reported(functools.partial(judge.traced, snippet, on_share_page=shared))
             for snippet in self._snippets(markdown, path)

@@ -81,6 +81,29 @@ def write_share_pages(
     return written
 
 
+def article_description(markdown: str) -> str:
+    """An article's own description for its link previews and search engines: its introduction
+    (the first paragraph under its title), as plain words, trimmed; "" for none."""
+    lines = markdown.splitlines()
+    fences = list(iter_fences(markdown))
+    in_fence = {
+        number
+        for fence in fences
+        for number in range(fence.line, (fence.closing_line or len(lines)) + 1)
+    }
+    title_line = next(
+        (
+            number
+            for number, line in enumerate(lines, start=1)
+            if number not in in_fence
+            and (match := _HEADING.match(line))
+            and len(match["level"]) == 1
+        ),
+        None,
+    )
+    return _trimmed(_plain(" ".join(_introduction(lines, title_line, in_fence))))
+
+
 def _pages_of_article(src_uri: str, markdown: str) -> list[SharePage]:
     lines = markdown.splitlines()
     fences = list(iter_fences(markdown))
