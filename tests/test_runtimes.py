@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
+from test_site_build import shown_text
 
 from looplens.checks.across import judge_across
 from looplens.checks.runtimes import difference
@@ -36,15 +37,6 @@ PYTHON_311 = Runtime(
 PYTHON_313 = Runtime(
     RuntimeName("python", "3.13"), "3.13.0", Path("/py313"), ("/usr/lib/python3.13",)
 )
-
-
-def shown_text(element: Tag) -> str:
-    """An element's text as a reader sees it: without the words only a screen reader gets, or
-    none does (a tab label's unlinking name)."""
-    copy = BeautifulSoup(str(element), "html.parser")
-    for hidden in copy.select(".looplens-visually-hidden"):
-        hidden.decompose()
-    return copy.get_text()
 
 
 def test_names_and_selectors() -> None:

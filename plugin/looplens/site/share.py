@@ -81,16 +81,21 @@ def write_share_pages(
     return written
 
 
+def _fenced_lines(fences: list[Fence], line_count: int) -> set[int]:
+    """The lines (1-based) of every fenced block: heading marks and paragraphs inside one are
+    code, not the page's text."""
+    return {
+        number
+        for fence in fences
+        for number in range(fence.line, (fence.closing_line or line_count) + 1)
+    }
+
+
 def article_description(markdown: str) -> str:
     """An article's own description for its link previews and search engines: its introduction
     (the first paragraph under its title), as plain words, trimmed; "" for none."""
     lines = markdown.splitlines()
-    fences = list(iter_fences(markdown))
-    in_fence = {
-        number
-        for fence in fences
-        for number in range(fence.line, (fence.closing_line or len(lines)) + 1)
-    }
+    in_fence = _fenced_lines(list(iter_fences(markdown)), len(lines))
     title_line = next(
         (
             number
@@ -107,12 +112,7 @@ def article_description(markdown: str) -> str:
 def _pages_of_article(src_uri: str, markdown: str) -> list[SharePage]:
     lines = markdown.splitlines()
     fences = list(iter_fences(markdown))
-    # Heading marks and paragraphs inside any fenced block are code, not the page's text.
-    in_fence = {
-        number
-        for fence in fences
-        for number in range(fence.line, (fence.closing_line or len(lines)) + 1)
-    }
+    in_fence = _fenced_lines(fences, len(lines))
     headings = [
         (number, len(match["level"]), _HEADING_ATTRS.sub("", match["text"]))
         for number, line in enumerate(lines, start=1)
