@@ -273,6 +273,8 @@ def test_the_player_steps_forward_and_back_through_the_trace(site: str, browser:
     assert after_main["step"] == "step 5 / 9"
     assert after_main["queues"] == {"microtask": [then], "timers": [timer]}
     assert after_main["console"] == ["Start", "End"]
+    # a print shows the line that printed, not the one that scheduled its callback
+    assert after_main["line"] == ["4"]
     player.locator(".looplens-player-forward").click()
     assert state() == {
         "step": "step 6 / 9",

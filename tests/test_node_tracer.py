@@ -488,3 +488,22 @@ def test_each_node_runs_the_snippet_on_its_own_release(tmp_path: Path) -> None:
         trace = trace_javascript(snippet, runtime=runtime)
         assert [line.text for line in trace.lines] == [f"v{runtime.version}"]
         assert trace.runtime == runtime.identity
+
+
+def test_a_printed_line_knows_the_line_that_printed_it(tmp_path: Path) -> None:
+    snippet = tmp_path / "sites.js"
+    snippet.write_text(
+        'console.log("one");\n'
+        "setTimeout(() => {\n"
+        "  const two = 2;\n"
+        '  console.log("two", two);\n'
+        "}, 0);\n"
+        'process.stdout.write("three\\n");\n'
+    )
+    for runtime in NODES:
+        trace = trace_javascript(snippet, runtime=runtime)
+        assert [(line.text, line.line, line.at) for line in trace.lines] == [
+            ("one", None, 1),
+            ("three", None, 6),
+            ("two 2", 2, 4),
+        ], runtime.name

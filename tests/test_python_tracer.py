@@ -722,3 +722,19 @@ def test_private_detail_scheduling_calls_are_named_as_the_tracer_expects(
         assert submitted == [("to_thread", "offload"), ("run_in_executor", "offload")]
     finally:
         loop.close()
+
+
+def test_a_printed_line_knows_the_line_that_printed_it(tmp_path: Path) -> None:
+    snippet = tmp_path / "sites.py"
+    snippet.write_text(
+        "import asyncio\n"
+        'print("one")\n'
+        "async def main():\n"
+        "    await asyncio.sleep(0)\n"
+        "    print(\n"
+        '        "two")\n'
+        "asyncio.run(main())\n"
+    )
+    for runtime in PYTHONS:
+        trace = trace_python(snippet, runtime=runtime)
+        assert [(line.text, line.at) for line in trace.lines] == [("one", 2), ("two", 5)]

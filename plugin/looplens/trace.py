@@ -81,6 +81,9 @@ class PrintedLine:
     thread: str = MAIN_THREAD
     #: The loop turn of the callback that printed it.
     turn: int = 0
+    #: The snippet's line whose call printed it (console.log's, print's caller); None when no
+    #: line of the snippet's file did (Node's own report of an uncaught error, a worker's file).
+    at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

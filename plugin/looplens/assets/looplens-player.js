@@ -117,8 +117,13 @@
       position.textContent = "step " + (frame + 1) + " / " + events.length;
       clock.textContent = "t = " + current[2] + " ms";
 
+      // The line that runs: for a print, the call that printed (when the trace knows it); for a
+      // callback queued or starting, the line that scheduled it.
+      var printedAt = current[0] === "p" ? data.lines[current[3]][2] : undefined;
+      var runningLine = printedAt !== undefined ? printedAt : cb[2];
       for (var n = 0; n < codeLines.length; n++) {
-        codeLines[n].classList.toggle("looplens-line--current", +codeLines[n].dataset.line === cb[2]);
+        codeLines[n].classList.toggle(
+          "looplens-line--current", +codeLines[n].dataset.line === runningLine);
       }
 
       stack.replaceChildren(running === null ? el("span", "looplens-empty", "empty") : chip(running));

@@ -49,7 +49,12 @@ def player_data(trace: Trace) -> dict[str, Any]:
             ]
             for callback in trace.callbacks
         },
-        "lines": [[line.text, line.stream] for line in trace.lines],
+        # A printed line: its text, its stream, and the snippet's line that printed it (the one
+        # the player shows running when it prints), where known.
+        "lines": [
+            [line.text, line.stream, *([line.at] if line.at is not None else [])]
+            for line in trace.lines
+        ],
         "events": [
             [
                 _EVENT_KIND[event.kind],

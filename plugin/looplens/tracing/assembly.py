@@ -8,7 +8,7 @@ dropped run's children hanging from its nearest kept ancestor.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal, Protocol, Self, TypeVar
 
 from looplens.trace import Callback, ClockDecision, ClockKind, Event, EventKind, PrintedLine, Trace
@@ -47,9 +47,11 @@ def assemble(
     truncated: bool,
     decisions: Sequence[PendingDecision[R]] = (),
     unsettled: Sequence[R] = (),
+    print_sites: Mapping[int, int] | None = None,
 ) -> Trace:
     """The Trace of the `kept` runs (already in order, the main script first); `unsettled`:
-    runs (kept or not) whose pass of the loop a clock decided by less than the minimum margin."""
+    runs (kept or not) whose pass of the loop a clock decided by less than the minimum margin;
+    `print_sites`: the snippet's line of each write, by its record index."""
     ids: dict[RunLike, int] = {run: number for number, run in enumerate(kept)}
     turns = _turns_counted(kept)
     callbacks = tuple(
@@ -65,19 +67,7 @@ def assemble(
         )
         for run in kept
     )
-    lines = tuple(
-        PrintedLine(
-            line.text,
-            line.stream,
-            line.owner.queue,
-            line.owner.line,
-            line.t,
-            ids[line.owner],
-            line.owner.thread,
-            turns[line.owner],
-        )
-        for line in found
-    )
+    lines = _printed_lines(found, ids, turns, print_sites or {})
     ordered = tuple(
         Event(kind, ids[run], t, line_index)
         for _, run, kind, t, line_index in sorted(events, key=lambda event: event[0])
@@ -93,6 +83,28 @@ def assemble(
         truncated=truncated,
         decisions=_decisions_between_kept(decisions, ids),
         turns_measured=_turns_measured(kept, unsettled, ids),
+    )
+
+
+def _printed_lines(
+    found: Sequence[Line[R]],
+    ids: dict[RunLike, int],
+    turns: Mapping[R, int],
+    sites: Mapping[int, int],
+) -> tuple[PrintedLine, ...]:
+    return tuple(
+        PrintedLine(
+            line.text,
+            line.stream,
+            line.owner.queue,
+            line.owner.line,
+            line.t,
+            ids[line.owner],
+            line.owner.thread,
+            turns[line.owner],
+            sites.get(line.index),
+        )
+        for line in found
     )
 
 

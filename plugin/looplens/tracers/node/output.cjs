@@ -13,9 +13,9 @@ const { currentExec, emit, now } = require(path.join(__dirname, 'state.cjs'));
 // from the worker's stdio message handler: such a write is a relay of text already recorded by
 // the worker, and only tells where that text lands in the output (or, in a worker, which
 // relay carries it on).
-function isRelay() {
+function isRelay(callSites) {
   let fromWorker = false;
-  for (const callSite of captureStack()) {
+  for (const callSite of callSites) {
     if (userFile(callSite)) return false;
     const file = callSite.getFileName();
     if (file && file.startsWith('node:internal/worker')) fromWorker = true;
@@ -23,11 +23,25 @@ function isRelay() {
   return fromWorker;
 }
 
+// The line of the snippet's main file whose call wrote (console.log's caller): the innermost
+// frame of a file of the snippet's, if it is the main file (a worker's file has lines of its own,
+// which the page's code does not show).
+function printSite(state, callSites) {
+  for (const callSite of callSites) {
+    const file = userFile(callSite);
+    if (file) return file === state.mainFile ? callSite.getLineNumber() : null;
+  }
+  return null;
+}
+
 // `us`: a time before the bytes went out.
 function recordPrint(state, name, output, relay, us = now()) {
   const exec = currentExec(state);
   const record = { k: 'print', stream: name, ...output, exec, us };
-  if (relay && isRelay()) record.relay = true;
+  const callSites = captureStack();
+  const at = printSite(state, callSites);
+  if (at) record.at = at;
+  if (relay && isRelay(callSites)) record.relay = true;
   if (!relay) record.direct = true;
   if (state.truncated) record.type = state.types.get(exec) || null;
   addListeners(state, record);

@@ -289,9 +289,10 @@ class Tracer:
 
     # -- writes -------------------------------------------------------------------------------
 
-    def printed(self, stream: str, text: str, size: int) -> None:
+    def printed(self, stream: str, text: str, size: int, at: int | None = None) -> None:
+        """A write of the snippet's; `at`: the snippet's line that made it (print's caller)."""
         context = self.current()
-        self.records.printed(context, stream, text, size, self.now(context))
+        self.records.printed(context, stream, text, size, self.now(context), at)
 
     def done_callback_added(
         self, future: object, callback: object, frame: FrameType | None

@@ -58,7 +58,10 @@ class TracedStream:
             written = stream.write(text)
             try:
                 size = len(text.encode(stream.encoding, stream.errors or "strict"))
-                tracer.printed(self._looplens_name, text, size)
+                # The snippet's line that printed (print's caller, or a write's), which the
+                # player shows running: the innermost frame of the snippet's own file.
+                at = frames.snippet_line(sys._getframe(1))
+                tracer.printed(self._looplens_name, text, size, at)
             except Exception:
                 tracer.fail()
         return written

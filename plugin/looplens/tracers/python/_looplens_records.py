@@ -184,7 +184,9 @@ class Recorder:
         _stamp(record, stamp)
         self.emit(record)
 
-    def printed(self, context: Context, stream: str, text: str, size: int, t: float) -> None:
+    def printed(
+        self, context: Context, stream: str, text: str, size: int, t: float, at: int | None
+    ) -> None:
         record: dict[str, Any] = {
             "k": "p",
             "c": context.id,
@@ -193,6 +195,8 @@ class Recorder:
             "n": size,
             "t": t,
         }
+        if at is not None:
+            record["at"] = at
         if not context.recorded:
             record["queue"] = context.queue
         self.emit(record)

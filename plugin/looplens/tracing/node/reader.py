@@ -40,6 +40,8 @@ class NodeRecordReader:
         self.schedule = Schedule(self.timeline, silent_runs)
         self.loop_clock = LoopClock()
         self.output: OutputBuilder[Run] = OutputBuilder()
+        #: The snippet's line of each write, by its record index (see assembly.assemble).
+        self.print_sites: dict[int, int] = {}
         self.listeners = ListenerRuns(self.timeline, self.output)
         #: The file each thread runs; the main thread's is the snippet.
         self.thread_files: dict[str, str] = {}
@@ -177,6 +179,8 @@ class NodeRecordReader:
         if record.type and (thread, exec_id) not in self.schedule.resources:
             run = self.schedule.synthetic_run(index, thread, exec_id, record.type)
         piece = Piece(record.stream, record.size, record.text, run, run.t, index, record.us)
+        if record.at is not None:
+            self.print_sites[index] = record.at
         if record.relay:
             self.output.relay(piece, None if thread == MAIN_THREAD else thread)
         elif thread != MAIN_THREAD and not record.direct:
@@ -227,6 +231,7 @@ class NodeRecordReader:
             truncated=truncated,
             decisions=decisions,
             unsettled=unsettled_turns(started),
+            print_sites=self.print_sites,
         )
 
     def started_in_order(self) -> list[Run]:

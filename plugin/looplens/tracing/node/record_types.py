@@ -167,6 +167,8 @@ class PrintRecord:
     #: reached), so that the write still has a queue.
     type: str | None
     listeners: ProcessListeners | None
+    #: ``at``: the line of the snippet's main file that wrote it (console.log's caller).
+    at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +297,7 @@ def _print(thread: str, raw: Raw) -> PrintRecord:
         bool(raw.get("direct")),
         str(resource_type) if resource_type else None,
         _listeners(raw),
+        _line_number(raw, "at"),
     )
 
 
@@ -336,3 +339,8 @@ def _us(raw: Raw, field: str = "us") -> int | None:
     whole-number field: ``lc``, ``rd``)."""
     us = raw.get(field)
     return int(us) if isinstance(us, int | float) else None
+
+
+def _line_number(raw: Raw, field: str) -> int | None:
+    value = raw.get(field)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

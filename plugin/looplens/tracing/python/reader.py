@@ -46,6 +46,8 @@ class AsyncioRecordReader:
         self.workers: dict[str, list[Run | None]] = defaultdict(list)
         self.events: list[tuple[EventKey, Run, EventKind, float, int | None]] = []
         self.output: OutputBuilder[Run] = OutputBuilder()
+        #: The snippet's line of each write, by its record index (see assembly.assemble).
+        self.print_sites: dict[int, int] = {}
         self.truncated = False
         self.errors: list[str] = []
         self.sequence = 0
@@ -125,6 +127,8 @@ class AsyncioRecordReader:
             run = self.unrecorded(index, record.context_id, record.queue, t)
         piece = Piece(record.stream, record.size, record.text, run, self.at(run, t), index)
         self.output.write(piece)
+        if record.at is not None:
+            self.print_sites[index] = record.at
 
     def at(self, run: Run, t: float) -> float:
         """`t`, the logical time of something `run` did; noted: what comes out of the process
@@ -166,6 +170,7 @@ class AsyncioRecordReader:
             truncated=self.truncated,
             decisions=find_decisions(self.started_order),
             unsettled=unsettled_turns(self.started_order),
+            print_sites=self.print_sites,
         )
 
     def keep(self, run: Run) -> bool:

@@ -79,6 +79,8 @@ class PrintedRecord:
     t: float
     #: ``queue``: for a context past the tracer's cap, the only thing known about it.
     queue: str
+    #: ``at``: the snippet's line that wrote it (None: a write from no line of the snippet's).
+    at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,7 @@ def _printed(raw: Raw) -> PrintedRecord:
         int(raw["n"]),
         float(raw["t"]),
         str(raw.get("queue", "callback")),
+        _whole(raw, "at"),
     )
 
 
