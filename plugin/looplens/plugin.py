@@ -155,7 +155,6 @@ class LooplensPlugin(BasePlugin[LooplensConfig]):
         elapsed = time.perf_counter() - self._started
         if self._judge is not None:
             refresh_when_done(self._refresh_folder(), self._judge.pending(), log.info)
-        if self._judge is not None:
             log.info(f"{self._judge.summary()}, in {elapsed:.1f} s")
         self._end_build()
 

@@ -38,6 +38,16 @@
     return box.getClientRects().length > 0;
   }
 
+  // The box's element of class `cls` (made the first time, just above the source).
+  function above(box, source, tag, cls) {
+    var found = box.querySelector("." + cls);
+    if (!found) {
+      found = window.looplensDom.el(tag, cls);
+      box.insertBefore(found, source);
+    }
+    return found;
+  }
+
   function draw(box) {
     var wanted = scheme();
     if (box.dataset.looplensDrawn === wanted || box.dataset.looplensDrawing) return;
@@ -54,24 +64,12 @@
       drawn += 1;
       return mermaid.render("looplens-diagram-" + drawn, source.textContent);
     }).then(function (result) {
-      var figure = box.querySelector(".looplens-diagram-drawn");
-      if (!figure) {
-        figure = document.createElement("div");
-        figure.className = "looplens-diagram-drawn";
-        box.insertBefore(figure, source);
-      }
-      figure.innerHTML = result.svg;
+      above(box, source, "div", "looplens-diagram-drawn").innerHTML = result.svg;
       source.hidden = true;
       box.dataset.looplensDrawn = wanted;
     }).catch(function (error) {
-      var note = box.querySelector(".looplens-diagram-failed");
-      if (!note) {
-        note = document.createElement("p");
-        note.className = "looplens-diagram-failed";
-        box.insertBefore(note, source);
-      }
-      note.textContent = "The diagram could not be drawn here (" + error.message +
-        "); its source follows.";
+      above(box, source, "p", "looplens-diagram-failed").textContent =
+        "The diagram could not be drawn here (" + error.message + "); its source follows.";
     }).then(function () {
       delete box.dataset.looplensDrawing;
     });

@@ -50,7 +50,7 @@ def judge_across(
             and primary_judgement.verdict is None
             and not declared(snippet, primary, runtime)
         ):
-            judgement = _failed(judgement, undeclared(snippet, primary, runtime, difference))
+            judgement = _failed(judgement, undeclared(primary, runtime, difference))
         results.append(RuntimeJudgement(runtime, judgement, difference))
     return tuple(results)
 

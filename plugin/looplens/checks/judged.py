@@ -19,7 +19,7 @@ from looplens.checks.predictable import check_predictable
 from looplens.checks.runtimes import RuntimeDifference
 from looplens.errors import TracerError
 from looplens.margins import DEFAULT_MIN_MARGIN_MS
-from looplens.runtimes.matrix import RuntimeMatrix
+from looplens.runtimes.matrix import RuntimeMatrix, default_runtime
 from looplens.runtimes.report import releases
 from looplens.runtimes.runtime import TITLES, Runtime, RuntimeName
 from looplens.snippet import Snippet
@@ -59,22 +59,6 @@ class TracedSnippet:
     @property
     def primary(self) -> RuntimeRun:
         return self.runs[0]
-
-    @property
-    def trace(self) -> Trace:
-        return self.primary.trace
-
-    @property
-    def verdict(self) -> Verdict | None:
-        return self.primary.verdict
-
-    @property
-    def orderings(self) -> OrderingsSeen | None:
-        return self.primary.orderings
-
-    @property
-    def schedules(self) -> int:
-        return self.primary.schedules
 
     @property
     def digest(self) -> str | None:
@@ -123,8 +107,6 @@ class BuildJudge:
         """The runtimes a snippet runs on, its language's primary first; TracerError when the
         machine has none of them."""
         if self._matrix is None:
-            from looplens.runtimes.matrix import default_runtime
-
             return (default_runtime(snippet.language),)
         found = self._matrix.for_snippet(snippet.language, snippet.runtimes)
         if not found:
@@ -150,11 +132,16 @@ class BuildJudge:
             if not share_page:
                 self._in_articles[snippet.id] = snippet
 
+    @property
+    def _others_pool(self) -> TracePool:
+        """Where the runs on the runtimes other than the primary go."""
+        return self._background or self._pool
+
     def submit_later(self) -> None:
         """Queue the runs on the other runtimes, behind every snippet's primary run: the pages
         a reader checks first (on the newest runtime) are ready first."""
         for snippet, runtime in self._later:
-            (self._background or self._pool).submit_runs(snippet, runtime)
+            self._others_pool.submit_runs(snippet, runtime)
         self._later.clear()
 
     def summary(self) -> str:
@@ -164,7 +151,7 @@ class BuildJudge:
         names: set[RuntimeName] = set()
         for snippet, runtimes in self._runs_of.values():
             first, *others = runtimes
-            pools = [(self._pool, first)] + [(self._background or self._pool, r) for r in others]
+            pools = [(self._pool, first)] + [(self._others_pool, other) for other in others]
             from_cache = [pool.came_from_cache(snippet, runtime) for pool, runtime in pools]
             cached += all(from_cache)
             traced += not all(from_cache)
@@ -192,7 +179,7 @@ class BuildJudge:
         runs = []
         for index, judged in enumerate(judgements):
             # The primary runtime's runs are this build's; the others may be the background's.
-            ran = self._pool if index == 0 else (self._background or self._pool)
+            ran = self._pool if index == 0 else self._others_pool
             judgement = judged.judgement
             check_predictable(snippet, judgement.shown)
             runs.append(
@@ -216,9 +203,8 @@ class BuildJudge:
             primary, *others = self.runtimes(snippet)
             runs = [(primary, self._pool.run_set(snippet, primary))]
             pending = []
-            others_pool = self._background or self._pool
             for runtime in others:
-                future = others_pool.submit_runs(snippet, runtime)
+                future = self._others_pool.submit_runs(snippet, runtime)
                 if self._background is not None and not future.done():
                     pending.append(runtime)
                     self._waiting.add(future)
@@ -230,7 +216,7 @@ class BuildJudge:
                     # A measured figure can miss its mark on a loaded machine; keeping that run
                     # would fail every later build with the same figures instead of measuring
                     # again.
-                    (self._pool if result.runtime == primary else others_pool).forget(
+                    (self._pool if result.runtime == primary else self._others_pool).forget(
                         snippet, result.runtime
                     )
             self._judgements[snippet] = (judged, tuple(pending))

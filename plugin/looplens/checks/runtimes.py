@@ -118,7 +118,7 @@ def _shown(line: Comparable) -> str:
     return f"{text}  {queue}" + ("  (stderr)" if stream == "stderr" else "")
 
 
-def undeclared(snippet: Snippet, primary: Runtime, other: Runtime, found: RuntimeDifference) -> str:
+def undeclared(primary: Runtime, other: Runtime, found: RuntimeDifference) -> str:
     """The reason a difference fails the build: the page shows one expected output for both."""
     return (
         f"it prints differently on {other.name.title} than on {primary.name.title}, and the page "

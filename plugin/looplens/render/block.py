@@ -67,7 +67,7 @@ def render_traced(
         body = _runtime_run(snippet, run, code_html, share_url, primary_title, same_on)
         tabs.append((title + (" · differs" if run.difference else ""), body))
     parts = [
-        _opening(snippet, traced.trace, varies, glossary_url),
+        _opening(snippet, traced.primary.trace, varies, glossary_url),
         code_html,
         _tab_set(f"__tabbed_looplens_{snippet.id}_runtimes", tabs, kind="looplens-runtimes"),
         "</div>",

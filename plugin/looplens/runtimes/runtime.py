@@ -24,6 +24,12 @@ def release_key(release: str) -> tuple[int, ...]:
     return tuple(int(part) for part in release.split("."))
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """An exact version as numbers, a suffix such as "rc1" or "+" left out: "3.13.0rc1" is
+    (3, 13, 0)."""
+    return release_key(re.sub(r"[^0-9.].*", "", version))
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class RuntimeName:
     """A release line: `node@22` is every Node 22.x; the page proves on the one installed."""
@@ -125,8 +131,8 @@ class Runtime:
 
     @property
     def major(self) -> int:
-        return release_key(self.version)[0]
+        return self.version_key[0]
 
     @property
     def version_key(self) -> tuple[int, ...]:
-        return release_key(re.sub(r"[^0-9.].*", "", self.version))
+        return version_key(self.version)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from looplens import PACKAGE_FOLDER
+from looplens.runtimes.python import running_python
 from looplens.runtimes.runtime import Runtime
 from looplens.tracers.python import _looplens_sandbox as child_sandbox
 
@@ -60,10 +61,7 @@ def file_rules(folder: Path, allow: Iterable[str], runtime: Runtime | None = Non
     """The rules for a snippet that runs from `folder` on `runtime` (by default the Python that
     runs looplens) with the fence's `allow`; it reads the installation of that interpreter
     (standard library, site-packages, libpython's folder), as the runtime's probe found it."""
-    if runtime is None:
-        from looplens.runtimes.python import running_python
-
-        runtime = running_python()
+    runtime = runtime or running_python()
     allowed = set(allow)
     if "read" in allowed:
         reads: tuple[str, ...] = ("/",)

@@ -134,12 +134,12 @@ class TracePool:
     def content_digest(self, snippet: Snippet, runtime: Runtime | None = None) -> str | None:
         """The digest of the content of the snippet's kept runs on `runtime` (what its drawn
         block is named by); None when they are not kept."""
-        return self._contents.get(self.digest(snippet, runtime, runs_for(snippet, self._runs)))
+        return self._contents.get(self._kept_digest(snippet, runtime))
 
     def forget(self, snippet: Snippet, runtime: Runtime | None = None) -> None:
         """Keep the snippet's runs on `runtime` out of the cache: the next build runs them
         again."""
-        digest = self.digest(snippet, runtime, runs_for(snippet, self._runs))
+        digest = self._kept_digest(snippet, runtime)
         self._contents.pop(digest, None)
         if self._cache is not None:
             self._cache.discard(digest)
@@ -149,17 +149,17 @@ class TracePool:
         not."""
         return self.submit_runs(snippet, runtime).result()
 
-    def is_done(self, snippet: Snippet, runtime: Runtime | None = None) -> bool:
-        """Whether the runs of a snippet on `runtime` have finished (or come from the cache)."""
-        return self.submit_runs(snippet, runtime).done()
-
     @property
     def submitted(self) -> int:
         return len(self._futures)
 
     def came_from_cache(self, snippet: Snippet, runtime: Runtime | None = None) -> bool:
         """Whether the runs of a snippet on `runtime` were read from the cache, not run."""
-        return self.digest(snippet, runtime, runs_for(snippet, self._runs)) in self._cached_digests
+        return self._kept_digest(snippet, runtime) in self._cached_digests
+
+    def _kept_digest(self, snippet: Snippet, runtime: Runtime | None) -> str:
+        # A snippet's runs are kept as one entry, of as many runs as runs_for says.
+        return self.digest(snippet, runtime, runs_for(snippet, self._runs))
 
     def start_build(self) -> None:
         """A pool kept from one build to the next (`mkdocs serve`'s background runs): the code
@@ -167,17 +167,14 @@ class TracePool:
         if asked."""
         reread_tracers()
         self._digests.clear()
-        # Runs done in an earlier build count, in this one, as kept ones.
-        self._cached_digests.update(
-            digest for digest, future in self._futures.items() if future.done()
-        )
-        failed = [
-            digest
-            for digest, future in self._futures.items()
-            if future.done() and (future.cancelled() or future.exception() is not None)
-        ]
-        for digest in failed:
-            del self._futures[digest]
+        for digest, future in list(self._futures.items()):
+            if not future.done():
+                continue
+            if future.cancelled() or future.exception() is not None:
+                del self._futures[digest]
+            else:
+                # Runs done in an earlier build count, in this one, as kept ones.
+                self._cached_digests.add(digest)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

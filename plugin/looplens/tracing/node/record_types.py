@@ -297,7 +297,7 @@ def _print(thread: str, raw: Raw) -> PrintRecord:
         bool(raw.get("direct")),
         str(resource_type) if resource_type else None,
         _listeners(raw),
-        _line_number(raw, "at"),
+        _us(raw, "at"),
     )
 
 
@@ -336,11 +336,6 @@ def _listeners(raw: Raw) -> ProcessListeners | None:
 
 def _us(raw: Raw, field: str = "us") -> int | None:
     """When a record was made, in microseconds on the monotonic clock, if it says (or another
-    whole-number field: ``lc``, ``rd``)."""
+    whole-number field: ``lc``, ``rd``, ``at``)."""
     us = raw.get(field)
     return int(us) if isinstance(us, int | float) else None
-
-
-def _line_number(raw: Raw, field: str) -> int | None:
-    value = raw.get(field)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
